@@ -1,0 +1,19 @@
+"""dlinv: deep linear networks for linear inverse problems (the course's shared module).
+
+Modules, one idea each:
+
+- :mod:`dlinv.problem`: the inverse problem ``y = A x`` with a hidden subspace, and its data
+- :mod:`dlinv.network`: deep linear network weights, initialization, loss, gradients
+- :mod:`dlinv.train`: full-batch gradient descent with weight decay, with a recorded history
+- :mod:`dlinv.theory`: every closed form of the book
+- :mod:`dlinv.metrics`: on/off-subspace errors, error decomposition, test error under noise
+- :mod:`dlinv.plots`: the book's recurring figures (theory dashed over measurement)
+"""
+from . import metrics, network, plots, problem, theory
+from .network import (balanced_factorization, check_weights, end_to_end, gradients, imbalances,
+                      init_weights, layer_shapes, loss, partial_product)
+from .problem import (InverseProblem, TrainingData, make_training_data, noisy_measurements,
+                      problem_from_operator, random_problem, sample_latent)
+from .train import ALL_METRICS, DEFAULT_METRICS, History, TrainResult, suggest_step_size, train
+
+__version__ = "0.1.0"
