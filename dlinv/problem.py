@@ -47,9 +47,10 @@ class InverseProblem:
         if np.linalg.norm(R.T @ R - np.eye(s)) > ORTHONORMAL_TOL * np.sqrt(s) * 10:
             raise ValueError("R must have orthonormal columns (R.T @ R = I); orthonormalize it, e.g. R = numpy.linalg.qr(R)[0]")
         sv = np.linalg.svd(A @ R, compute_uv=False)
-        if sv[-1] <= IDENTIFIABLE_TOL * sv[0]:
+        if sv[-1] <= IDENTIFIABLE_TOL * sv[0] or sv[0] == 0:
+            ratio = sv[-1] / sv[0] if sv[0] > 0 else 0.0
             raise ValueError(
-                f"A R has rank < s (sigma_min/sigma_max = {sv[-1] / sv[0]:.2e}): signals in S are "
+                f"A R has rank < s (sigma_min/sigma_max = {ratio:.2e}): signals in S are "
                 "not identifiable from their measurements; choose another A or subspace"
             )
         object.__setattr__(self, "A", V.readonly(A))

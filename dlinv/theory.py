@@ -109,6 +109,10 @@ def schatten_cost(W, depth: int) -> float:
     W = V.matrix(W, "W")
     depth = V.positive_int(depth, "depth")
     sig = np.linalg.svd(W, compute_uv=False)
+    # singular values at rounding level are zero (as in numpy.linalg.matrix_rank): for L >= 3,
+    # sigma^{2/L} would turn a 1e-15 rounding error into a 1e-10 cost
+    tol = sig[0] * max(W.shape) * np.finfo(float).eps if sig.size else 0.0
+    sig = np.where(sig > tol, sig, 0.0)
     return 0.5 * depth * float(np.sum(sig ** (2.0 / depth)))
 
 
