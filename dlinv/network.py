@@ -190,6 +190,7 @@ def imbalances(weights) -> list[float]:
 
 
 def _is_checked(weights) -> bool:
+    """True for a tuple of read-only 2-D float64 arrays whose shapes chain (as check_weights returns)."""
     return isinstance(weights, tuple) and len(weights) > 0 and all(
         isinstance(W, np.ndarray) and W.dtype == np.float64 and W.ndim == 2 and not W.flags.writeable
-        for W in weights)
+        for W in weights) and all(weights[i].shape[1] == weights[i - 1].shape[0] for i in range(1, len(weights)))

@@ -38,7 +38,11 @@ FLOOR = 1e-16  # values below this are drawn at the floor of a log axis
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 6.4, height: float = 4.0):
-    """A figure with a grid of axes in the book's size (inches per panel), constrained layout."""
+    """A figure with a grid of axes in the book's size (inches per panel), constrained layout.
+
+    Returns ``(fig, ax)`` with a single ``Axes`` for one panel, otherwise a 2-D array indexed
+    ``ax[row, col]`` (also for one row: ``fig, ax = new_figure(2); ax[0, 1]``).
+    """
     fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows),
                              layout="constrained", squeeze=False)
     return fig, (axes[0, 0] if nrows == ncols == 1 else axes)
