@@ -1,0 +1,294 @@
+"""Browser checks of the built book, one test per page of _toc.yml.
+
+For every page listed in _toc.yml (root included), in Debian's chromium driven by playwright:
+
+* the page loads from file:// with no JavaScript errors (except the known sphinx-thebe one)
+  and no missing local resources;
+* MathJax finished typesetting: no raw TeX delimiters left in the text outside code, no
+  MathJax errors or undefined macros, and at least one typeset formula if the page has math;
+* every <img> loaded (complete, naturalWidth > 0);
+* every prf:theorem / prf:lemma / ... / prf:proof and exercise / solution directive of the
+  page's source became a box of the matching class in the HTML;
+* saved ipywidgets render;
+* (warning only) display equations wider than the text column are listed;
+* a full-page screenshot is saved to _build/screenshots/<page path with / -> __>.png.
+
+Plus: notebook pages carry working Binder / Colab / Thebe launch buttons (static HTML check).
+"""
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+BOOK = Path(__file__).resolve().parents[1]
+HTML = BOOK / "_build" / "html"
+SCREENSHOTS = BOOK / "_build" / "screenshots"
+
+SOURCE_SUFFIXES = (".md", ".ipynb", ".rst")
+PROOF_TYPES = (
+    "theorem", "lemma", "definition", "proposition", "corollary", "remark", "conjecture",
+    "example", "property", "observation", "axiom", "criterion", "algorithm", "assumption",
+    "notation",
+)
+# directives whose body is literal text: a fence inside them does not open a block
+LITERAL_DIRECTIVES = {"code-cell", "code-block", "code", "sourcecode", "raw", "math",
+                      "literalinclude", "bibliography"}
+
+
+# ---- what the book should contain --------------------------------------------------------
+def toc_docnames(toc_path: Path = BOOK / "_toc.yml") -> list[str]:
+    """Every document of the toc, root first, in toc order (globs expanded, urls ignored)."""
+    if not toc_path.is_file():
+        return []
+    toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
+    names: list[str] = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, list):
+            for x in node:
+                walk(x)
+        elif isinstance(node, dict):
+            if isinstance(node.get("file"), str):
+                names.append(node["file"])
+            if isinstance(node.get("glob"), str):
+                names.extend(sorted(
+                    str(p.relative_to(BOOK)) for p in BOOK.glob(node["glob"])
+                    if p.suffix in SOURCE_SUFFIXES))
+            for key, value in node.items():
+                if key not in ("file", "glob", "url"):
+                    walk(value)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    out = []
+    for name in names:
+        name = name[: -len(Path(name).suffix)] if Path(name).suffix in SOURCE_SUFFIXES else name
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def source_of(docname: str) -> Path | None:
+    for suffix in SOURCE_SUFFIXES:
+        p = BOOK / f"{docname}{suffix}"
+        if p.is_file():
+            return p
+    return None
+
+
+def markdown_text(src: Path) -> str:
+    """The Markdown a page is written in (the markdown cells of a notebook)."""
+    if src.suffix == ".ipynb":
+        nb = json.loads(src.read_text(encoding="utf-8"))
+        cells = [c for c in nb.get("cells", []) if c.get("cell_type") == "markdown"]
+        return "\n\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                           for c in cells)
+    return src.read_text(encoding="utf-8")
+
+
+def is_notebook(src: Path) -> bool:
+    if src.suffix == ".ipynb":
+        return True
+    head = src.read_text(encoding="utf-8")[:2000]
+    return src.suffix == ".md" and head.startswith("---") and ("jupytext" in head or "mystnb" in head)
+
+
+FENCE = re.compile(r"^\s*(?P<fence>`{3,}|~{3,}|:{3,})\s*(?P<info>.*?)\s*$")
+DIRECTIVE = re.compile(r"^\{(?P<name>[^}\s]+)\}")
+
+
+def directive_counts(text: str) -> Counter:
+    """How often each MyST directive is used, ignoring anything inside literal code blocks."""
+    counts: Counter = Counter()
+    stack: list[tuple[str, int, bool]] = []  # (fence char, fence length, literal body?)
+    for line in text.splitlines():
+        m = FENCE.match(line)
+        if not m:
+            continue
+        fence, info = m["fence"], m["info"]
+        if stack and stack[-1][0] == fence[0] and len(fence) >= stack[-1][1] and not info:
+            stack.pop()
+            continue
+        if stack and stack[-1][2]:
+            continue  # a fence-like line inside a code block
+        d = DIRECTIVE.match(info)
+        name = d["name"] if d else None
+        if name:
+            counts[name] += 1
+        stack.append((fence[0], len(fence), name is None or name in LITERAL_DIRECTIVES))
+    return counts
+
+
+PAGES = toc_docnames()
+NOTEBOOK_PAGES = [p for p in PAGES if (s := source_of(p)) is not None and is_notebook(s)]
+
+
+def html_of(docname: str) -> Path:
+    return HTML / f"{docname}.html"
+
+
+# ---- the checks ------------------------------------------------------------------------------
+def test_toc_pages_exist(site):
+    """The toc is readable, every entry has a source file and a built page."""
+    assert PAGES, "no pages found in _toc.yml"
+    missing_src = [p for p in PAGES if source_of(p) is None]
+    assert not missing_src, f"toc entries without a source file: {missing_src}"
+    missing_html = [p for p in PAGES if not html_of(p).is_file()]
+    assert not missing_html, f"toc entries not built (run `make book`): {missing_html}"
+
+
+WAIT_FOR_MATHJAX = """async () => {
+  if (!window.MathJax || !window.MathJax.startup || !window.MathJax.startup.promise) return false;
+  await window.MathJax.startup.promise;
+  return true;
+}"""
+
+# Text of the page without code, scripts and typeset math: raw TeX must not survive here.
+TEXT_OUTSIDE_CODE = """() => {
+  const root = document.body.cloneNode(true);
+  root.querySelectorAll('pre, code, kbd, samp, script, style, textarea, .highlight, '
+      + 'mjx-container, mjx-assistive-mml').forEach(e => e.remove());
+  return root.textContent;
+}"""
+
+MATH_ERRORS = """() => {
+  const errs = Array.from(document.querySelectorAll('mjx-merror'))
+    .map(e => 'error: ' + (e.getAttribute('data-mjx-error') || e.textContent));
+  // MathJax's noundefined package shows an unknown macro as red text "\\name"
+  const undef = Array.from(document.querySelectorAll('mjx-assistive-mml mtext[mathcolor="red"]'))
+    .map(e => 'undefined macro: ' + e.textContent);
+  return errs.concat(undef);
+}"""
+
+LOAD_IMAGES = """async () => {
+  const imgs = Array.from(document.images);
+  imgs.forEach(i => { if (i.loading === 'lazy') i.loading = 'eager'; });
+  await Promise.all(imgs.map(i => i.complete ? null
+      : new Promise(r => { i.addEventListener('load', r); i.addEventListener('error', r); })));
+  return imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src'));
+}"""
+
+COUNT_PROOFS = """(types) => {
+  const boxes = Array.from(document.querySelectorAll('div.proof.admonition'));
+  const out = {proof: boxes.filter(b => !types.some(t => b.classList.contains(t))).length};
+  for (const t of types) out[t] = boxes.filter(b => b.classList.contains(t)).length;
+  out.exercise = document.querySelectorAll('div.exercise.admonition').length;
+  out.solution = document.querySelectorAll('div.solution.admonition').length;
+  out.titles = boxes.filter(b => types.some(t => b.classList.contains(t))).map(b => {
+    const title = b.querySelector('.admonition-title');
+    return [Array.from(b.classList).find(c => types.includes(c)), title ? title.textContent : ''];
+  });
+  return out;
+}"""
+
+# display equations wider than the text column: MathJax makes them scroll sideways (and the
+# screenshot cuts them off). Reported as a warning, not a failure: split or align them.
+WIDE_MATH = """() => Array.from(document.querySelectorAll('mjx-container[display="true"]'))
+  .map((mj, i) => [mj, i]).filter(([mj]) => mj.scrollWidth > mj.clientWidth + 2)
+  .map(([mj, i]) => (mj.closest('[id]') ? mj.closest('[id]').id : '') + ` (display math #${i + 1}, `
+       + `${mj.scrollWidth}px > ${mj.clientWidth}px)`)"""
+
+RAW_TEX = (r"\(", r"\)", r"\[", r"\]", "$$", r"\begin{")
+# an unrendered $...$ that is clearly TeX (contains a backslash, ^ or _), e.g. in a bib entry
+INLINE_TEX = re.compile(r"\$[^$\n]{0,80}[\\^_][^$\n]{0,80}\$")
+WIDGET = '.jupyter-widgets[class*="widget-"]'  # an element rendered by the widget manager
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_page(tab, docname):
+    html_file = html_of(docname)
+    assert html_file.is_file(), f"{html_file} not built"
+    html = html_file.read_text(encoding="utf-8")
+    src = source_of(docname)
+    page = tab.page
+
+    # -- load, let widgets, MathJax and images settle, take the screenshot ---------------------
+    page.goto(html_file.as_uri(), wait_until="load")
+    n_views = html.count('type="application/vnd.jupyter.widget-view+json"')
+    widget_error = None
+    if n_views:
+        try:
+            page.wait_for_selector(WIDGET, timeout=20_000)
+        except Exception as err:  # report after the screenshot
+            widget_error = err
+    mathjax_ran = page.evaluate(WAIT_FOR_MATHJAX)
+    broken = page.evaluate(LOAD_IMAGES)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{docname.replace('/', '__')}.png"), full_page=True)
+
+    # -- math ------------------------------------------------------------------------------
+    if 'class="math notranslate nohighlight"' in html:
+        assert mathjax_ran, "page has math but MathJax did not load (run `make assets`?)"
+        assert page.locator("mjx-container").count() > 0, "page has math but nothing was typeset"
+    assert page.evaluate(MATH_ERRORS) == []
+    text = page.evaluate(TEXT_OUTSIDE_CODE)
+    leftovers = {tok: text.count(tok) for tok in RAW_TEX if tok in text}
+    leftovers.update({m: 1 for m in INLINE_TEX.findall(text)})
+    if leftovers:
+        i = min(text.find(tok) for tok in leftovers)
+        pytest.fail(f"raw TeX left in the page {leftovers}, e.g. ...{text[max(0, i - 80):i + 80]!r}...")
+
+    wide = page.evaluate(WIDE_MATH)
+    if wide:
+        warnings.warn(f"{docname}: display math wider than the text column at "
+                      f"{page.viewport_size['width']}px (readers must scroll): {'; '.join(wide)}")
+
+    # -- images ----------------------------------------------------------------------------
+    assert broken == [], f"images that did not load: {broken}"
+
+    # -- theorem / proof / exercise boxes ----------------------------------------------------
+    if src is not None:
+        used = directive_counts(markdown_text(src))
+        expected = {t: used[f"prf:{t}"] for t in PROOF_TYPES if used[f"prf:{t}"]}
+        if used["prf:proof"]:
+            expected["proof"] = used["prf:proof"]
+        for name in ("exercise", "solution"):
+            if used[name]:
+                expected[name] = used[name]
+        if expected:
+            found = page.evaluate(COUNT_PROOFS, list(PROOF_TYPES))
+            got = {k: found[k] for k in expected}
+            assert got == expected, f"directive boxes in the HTML {got} != directives in {src.name} {expected}"
+            for typ, title in found["titles"]:
+                assert title.strip().lower().startswith(typ), f"{typ} box titled {title!r}"
+
+    # -- widgets ---------------------------------------------------------------------------
+    if n_views:
+        assert widget_error is None, f"no widget rendered from the saved widget state: {widget_error}"
+        rendered = page.locator(WIDGET).count()
+        assert rendered >= n_views, f"{n_views} saved widget views, {rendered} widget elements rendered"
+
+    # -- errors --------------------------------------------------------------------------------
+    assert tab.failed_local == [], f"local resources that failed to load: {tab.failed_local}"
+    assert tab.js_errors == [], f"JavaScript errors: {tab.js_errors}"
+
+
+def launch_urls(docname: str, src: Path) -> dict[str, str]:
+    cfg = yaml.safe_load((BOOK / "_config.yml").read_text(encoding="utf-8"))
+    repo = cfg["repository"]["url"].rstrip("/")
+    org_repo = repo.split("github.com/")[1]
+    branch = cfg["repository"].get("branch", "main")
+    path = "/".join(x for x in (cfg["repository"].get("path_to_book", "").strip("/"),
+                                f"{docname}{src.suffix}") if x)
+    buttons = cfg["launch_buttons"]
+    ui = "lab/tree/" if buttons.get("notebook_interface") == "jupyterlab" else "tree/"
+    urls = {"Binder": f"{buttons['binderhub_url'].rstrip('/')}/v2/gh/{org_repo}/{branch}?urlpath={ui}{path}"}
+    if src.suffix == ".ipynb" and buttons.get("colab_url"):  # Colab opens .ipynb only
+        urls["Colab"] = f"{buttons['colab_url'].rstrip('/')}/github/{org_repo}/blob/{branch}/{path}"
+    return urls
+
+
+@pytest.mark.parametrize("docname", NOTEBOOK_PAGES or [None])
+def test_launch_buttons(site, docname):
+    """Notebook pages offer Binder, Colab and Thebe (launch buttons exist on notebook pages only)."""
+    if docname is None:
+        pytest.skip("no notebook pages in _toc.yml")
+    html = html_of(docname).read_text(encoding="utf-8")
+    for name, url in launch_urls(docname, source_of(docname)).items():
+        assert f'href="{url}"' in html, f"{name} launch link {url} missing"
+    assert 'onclick="initThebeSBT()"' in html, "Thebe (live code) button missing"
