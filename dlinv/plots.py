@@ -100,16 +100,17 @@ def plot_training(result: TrainResult, problem: InverseProblem, *, ax=None,
 
 
 def plot_noise_sweep(sweep: NoiseSweep, *, ax=None, colors: dict | None = None):
-    """Relative test error against noise level: measured (markers, solid) and the prediction of
-    eq. ``eq-error-decomposition`` (dashed), one colour per map."""
+    """Relative test error against noise level: measured (markers) and the prediction of
+    eq. ``eq-error-decomposition`` (dashed line, visible through the markers where they agree),
+    one colour per map."""
     if ax is None:
         _, ax = new_figure()
     colors = {**COLORS, **(colors or {})}
     spare = iter([c for c in EXTRA_COLORS if c not in colors.values()] + EXTRA_COLORS)
     for name in sweep.measured:
         c = colors[name] if name in colors else next(spare)
-        ax.plot(sweep.noise, sweep.measured[name], "o-", color=c, lw=2, ms=4, label=name)
         ax.plot(sweep.noise, sweep.predicted[name], "--", color=c, lw=1.5)
+        ax.plot(sweep.noise, sweep.measured[name], "o", color=c, ms=6, label=name)
     ax.plot([], [], "k--", lw=1.5, label="dashed: prediction (error decomposition)")
     ax.set_xlabel("noise level $\\sigma$ (std. of each measurement's noise)")
     ax.set_ylabel("relative test error $\\|Wy-x\\|/\\|x\\|$ (RMS)")

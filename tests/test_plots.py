@@ -30,8 +30,9 @@ def test_noise_sweep_figure(small):
     sw = metrics.noise_sweep({"oracle": P.oracle, "pinv": P.pinv, "lambda = 0.1": theory.regularized_limit(P, 0.1, 3)},
                              P, [0, 0.1], n=100, seed=0)
     ax = plots.plot_noise_sweep(sw)
-    solid = [l for l in ax.get_lines() if l.get_linestyle() == "-"]
+    measured = [l for l in ax.get_lines() if l.get_marker() == "o"]
     dashed = [l for l in ax.get_lines() if l.get_linestyle() == "--" and len(l.get_xdata())]
-    assert len(solid) == len(dashed) == 3
-    assert len({l.get_color() for l in solid}) == 3  # one colour per map
+    assert len(measured) == len(dashed) == 3
+    assert len({l.get_color() for l in measured}) == 3  # one colour per map
+    assert {l.get_color() for l in measured} == {l.get_color() for l in dashed}
     plt.close("all")
