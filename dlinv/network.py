@@ -48,7 +48,7 @@ def check_weights(weights, d: int | None = None, m: int | None = None) -> Weight
     return tuple(V.readonly(W) for W in out)
 
 
-def init_weights(d: int, m: int, *, width: int, depth: int, seed, scheme: str = "fan_in",
+def init_weights(d: int, m: int, *, width: int | None = None, depth: int, seed, scheme: str = "fan_in",
                  scale: float = 1.0) -> Weights:
     """Random initial weights (book Section ``sec-init``).
 
