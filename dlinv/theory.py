@@ -157,8 +157,11 @@ def spectral_limit(sigma, lam: float, depth: int, branch: str = "global") -> np.
     ``u_0 = (mu q)^{1/(1+q)}`` minimizes the left side.
 
     ``branch="global"`` returns the global minimizer (0 once ``mu > c*_L``); ``branch="nonzero"``
-    returns the nonzero local minimizer while it exists (``mu <= c_L``), which is what gradient
-    descent started away from zero tracks.
+    returns the larger nonzero stationary point while it exists (``mu <= c_L``): a local minimizer
+    for ``mu < c_L`` (what gradient descent started away from zero tracks), a degenerate
+    stationary point (inflection) at ``mu = c_L``.
+
+    Returns a float for a scalar ``sigma``, an array for an array.
     """
     sig = np.asarray(sigma, dtype=float)
     if sig.ndim > 1 or np.any(~np.isfinite(sig)) or np.any(sig <= 0):
@@ -167,6 +170,11 @@ def spectral_limit(sigma, lam: float, depth: int, branch: str = "global") -> np.
     depth = V.positive_int(depth, "depth")
     if branch not in ("global", "nonzero"):
         raise ValueError(f"branch must be 'global' or 'nonzero', got {branch!r}")
+    w = _spectral_limit(sig, lam, depth, branch)
+    return float(w) if np.ndim(sigma) == 0 else w
+
+
+def _spectral_limit(sig, lam, depth, branch):
     if lam == 0:
         return 1.0 / sig
     if depth == 1:
