@@ -14,7 +14,7 @@ from . import _validate as V
 
 #: relative tolerance for "R has orthonormal columns"
 ORTHONORMAL_TOL = 1e-10
-#: smallest admissible sigma_min(AR) / sigma_max(AR): below it the subspace is not identifiable
+#: smallest admissible sigma_min(AR) / sigma_max(AR); below it the subspace is not identifiable
 IDENTIFIABLE_TOL = 1e-10
 
 
@@ -82,7 +82,7 @@ class InverseProblem:
 
     @property
     def AR(self) -> np.ndarray:
-        """``A R`` (``m x s``): the measurement of the subspace basis."""
+        """The measurement ``A R`` of the subspace basis (``m x s``)."""
         U, sig, Vt = self._svd_AR
         return (U * sig) @ Vt
 
