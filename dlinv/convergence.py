@@ -24,7 +24,7 @@ import numpy as np
 
 from . import _validate as V
 from .network import check_weights, end_to_end, gradients, imbalances, weight_norm_sq
-from .problem import InverseProblem, TrainingData
+from .problem import InverseProblem, TrainingData, check_problem_data
 from .train import train
 
 
@@ -94,22 +94,12 @@ def _syy_root(data: TrainingData):
     return (evecs * np.sqrt(evals)) @ evecs.T, evals
 
 
-def _check_pair(problem, data):
-    if not isinstance(problem, InverseProblem):
-        raise ValueError(f"problem must be an InverseProblem, got {type(problem).__name__}")
-    if not isinstance(data, TrainingData):
-        raise ValueError(f"data must be a TrainingData, got {type(data).__name__}")
-    if data.X.shape[0] != problem.d or data.Y.shape[0] != problem.m:
-        raise ValueError(f"data has X of shape {data.X.shape} and Y of shape {data.Y.shape}, "
-                         f"but the problem has d={problem.d}, m={problem.m}")
-
-
 def phase1_constants(weights, problem: InverseProblem, data: TrainingData) -> Phase1Constants:
     """All constants of Chapter 5, phase 1, at the weights ``weights`` (see :class:`Phase1Constants`).
 
     Cost: ``O(L^2)`` spectral norms of partial products (fine for the course's sizes).
     """
-    _check_pair(problem, data)
+    check_problem_data(problem, data)
     Ws = check_weights(weights, d=problem.d, m=problem.m)
     L = len(Ws)
     d, m, s = problem.d, problem.m, problem.s
@@ -150,7 +140,7 @@ def sharp_pl_constant(weights, problem: InverseProblem, data: TrainingData) -> f
     with ``N N^T = Syy`` (``N = A R C^{1/2}``, ``C = Z Z^T / N``), so that ``||grad fit||^2 >= 2 nu fit``
     with equality for some residual (Lemma ``lem-ch5-pl``). ``nu >= mu = lambda_s(Syy) sum_j alpha_j^2 gamma_j^2``.
     Builds a ``(d s) x (d s)`` matrix."""
-    _check_pair(problem, data)
+    check_problem_data(problem, data)
     Ws = check_weights(weights, d=problem.d, m=problem.m)
     L, d, s = len(Ws), problem.d, problem.s
     # N = U diag(sqrt of the s nonzero eigenvalues of Syy restricted to A S): any N with N N^T = Syy
@@ -307,7 +297,7 @@ def certify_phase1(problem: InverseProblem, data: TrainingData, *, eta: float, l
     """Run ``steps`` steps of :func:`dlinv.train` one at a time from the weights ``init`` and measure,
     at every step, the hypotheses of Theorem ``thm-phase1`` and the one-step inequality of
     Lemma ``lem-ch5-one-step``. Cost: one :func:`phase1_constants` per step (small problems only)."""
-    _check_pair(problem, data)
+    check_problem_data(problem, data)
     eta = V.nonneg_float(eta, "eta", positive=True)
     lam = V.nonneg_float(lam, "lam")
     steps = V.positive_int(steps, "steps")

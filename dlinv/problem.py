@@ -225,6 +225,17 @@ class TrainingData:
         return 0.5 * float(np.sum((TY @ W.T - TX) ** 2))
 
 
+def check_problem_data(problem: InverseProblem, data: TrainingData) -> None:
+    """Raise ``ValueError`` unless ``problem`` and ``data`` have the right types and matching sizes."""
+    if not isinstance(problem, InverseProblem):
+        raise ValueError(f"problem must be an InverseProblem, got {type(problem).__name__}")
+    if not isinstance(data, TrainingData):
+        raise ValueError(f"data must be a TrainingData, got {type(data).__name__}")
+    if data.X.shape[0] != problem.d or data.Y.shape[0] != problem.m:
+        raise ValueError(f"data has X of shape {data.X.shape} and Y of shape {data.Y.shape}, "
+                         f"but the problem has d={problem.d}, m={problem.m}")
+
+
 def make_training_data(problem: InverseProblem, n: int, *, seed, whiten: bool = False) -> TrainingData:
     """Noiseless training data ``X = R Z``, ``Y = A X`` with ``n`` samples (eq. ``eq-data``)."""
     Z = sample_latent(problem.s, n, seed=seed, whiten=whiten)

@@ -31,6 +31,17 @@ def init_relu_weights(d: int, m: int, *, width: int, depth: int, seed) -> tuple:
     return check_weights([Ws[0]] + [np.sqrt(2.0) * W for W in Ws[1:]])
 
 
+def initial_relu_weights(problem: InverseProblem, init, *, depth=None, width=None, seed=None) -> tuple:
+    """``init="he"`` (then ``depth``, ``width``, ``seed`` are required) or explicit weights, validated."""
+    if isinstance(init, str):
+        if init != "he":
+            raise ValueError(f"init must be 'he' or explicit weights, got {init!r}")
+        if depth is None or seed is None:
+            raise ValueError("depth and seed are required when init='he'")
+        return init_relu_weights(problem.d, problem.m, width=width, depth=depth, seed=seed)
+    return check_weights(init, d=problem.d, m=problem.m)
+
+
 def relu_forward(weights, Y) -> np.ndarray:
     """``f(Y)`` applied to the columns of ``Y`` (``m x n`` -> ``d x n``)."""
     weights = check_weights(weights)
@@ -94,14 +105,7 @@ def train_relu(problem: InverseProblem, data: TrainingData, *, lam: float, eta: 
     metrics = tuple(metrics)
     if set(metrics) - set(RELU_METRICS):
         raise ValueError(f"unknown metrics {sorted(set(metrics) - set(RELU_METRICS))}; choose from {RELU_METRICS}")
-    if isinstance(init, str):
-        if init != "he":
-            raise ValueError(f"init must be 'he' or explicit weights, got {init!r}")
-        if depth is None or seed is None:
-            raise ValueError("depth and seed are required when init='he'")
-        W0 = init_relu_weights(problem.d, problem.m, width=width, depth=depth, seed=seed)
-    else:
-        W0 = check_weights(init, d=problem.d, m=problem.m)
+    W0 = initial_relu_weights(problem, init, depth=depth, width=width, seed=seed)
 
     Ws = [np.array(W) for W in W0]
     L, n = len(Ws), data.n

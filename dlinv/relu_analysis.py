@@ -24,7 +24,7 @@ import numpy as np
 from . import _validate as V
 from .network import check_weights, weight_norm_sq
 from .problem import InverseProblem, TrainingData, sample_latent
-from .relu import RELU_METRICS, init_relu_weights, relu_forward, train_relu
+from .relu import RELU_METRICS, initial_relu_weights, relu_forward, train_relu
 from .train import History
 
 
@@ -58,14 +58,7 @@ def train_relu_checkpoints(problem: InverseProblem, data: TrainingData, *, check
     if cps.ndim != 1 or cps.size == 0 or not np.issubdtype(cps.dtype, np.integer) or np.any(cps < 0) \
             or np.any(np.diff(cps) <= 0):
         raise ValueError("checkpoints must be a non-empty, strictly increasing 1-D sequence of ints >= 0")
-    if isinstance(init, str):
-        if init != "he":
-            raise ValueError(f"init must be 'he' or explicit weights, got {init!r}")
-        if depth is None or seed is None:
-            raise ValueError("depth and seed are required when init='he'")
-        W0 = init_relu_weights(problem.d, problem.m, width=width, depth=depth, seed=seed)
-    else:
-        W0 = check_weights(init, d=problem.d, m=problem.m)
+    W0 = initial_relu_weights(problem, init, depth=depth, width=width, seed=seed)
     cps = [int(c) for c in cps]
     if cps[0] != 0:
         cps = [0] + cps

@@ -202,7 +202,7 @@ def encoding_diagnostics(weights, problem: InverseProblem, data: TrainingData | 
 
 
 @dataclass(frozen=True)
-class Trajectory:
+class Trajectory(History):
     """Outcome of :func:`track`.
 
     ``step``: the checkpoint steps; ``values[name]``: :func:`encoding_diagnostics` at the
@@ -212,19 +212,9 @@ class Trajectory:
     ``initial_weights``: the weights at step 0.
     """
 
-    step: np.ndarray
-    values: dict
     history: History
     result: TrainResult
     initial_weights: tuple
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        if name == "step":
-            return self.step
-        try:
-            return self.values[name]
-        except KeyError:
-            raise KeyError(f"{name!r} was not recorded; recorded: {sorted(self.values)}") from None
 
 
 def track(problem: InverseProblem, data: TrainingData, *, lam: float, eta: float, steps: int,

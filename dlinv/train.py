@@ -10,13 +10,13 @@ it needs (``python -m dlinv.bench``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import _validate as V
 from .network import Weights, check_weights, init_weights
-from .problem import InverseProblem, TrainingData
+from .problem import InverseProblem, TrainingData, check_problem_data
 
 #: metrics recorded by default (see :class:`History`)
 DEFAULT_METRICS = ("loss", "fit", "on_subspace", "off_subspace", "off_subspace_first",
@@ -142,13 +142,7 @@ def train(problem: InverseProblem, data: TrainingData, *, lam: float, eta, steps
         If the iterates diverge (non-finite or exploding gradient); the message names the step
         size and suggests a stable one.
     """
-    if not isinstance(problem, InverseProblem):
-        raise ValueError(f"problem must be an InverseProblem, got {type(problem).__name__}")
-    if not isinstance(data, TrainingData):
-        raise ValueError(f"data must be a TrainingData, got {type(data).__name__}")
-    if data.X.shape[0] != problem.d or data.Y.shape[0] != problem.m:
-        raise ValueError(f"data has X of shape {data.X.shape} and Y of shape {data.Y.shape}, "
-                         f"but the problem has d={problem.d}, m={problem.m}")
+    check_problem_data(problem, data)
     lam = V.nonneg_float(lam, "lam")
     steps = V.positive_int(steps, "steps", minimum=0)
     record_every = V.positive_int(record_every, "record_every", minimum=0)
