@@ -19,7 +19,6 @@ import numpy as np
 
 from . import _validate as V
 from . import theory
-from .metrics import error_decomposition
 from .network import check_weights, partial_product
 from .problem import InverseProblem, TrainingData
 

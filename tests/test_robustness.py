@@ -154,7 +154,7 @@ def test_lambert_w0_and_optimum():
 
 def test_interpolant_channel_energy_is_exact_for_exact_networks(prob):
     g = np.random.default_rng(8)
-    w, L = 12, 3
+    w = 12
     W1 = g.standard_normal((w, prob.m)) / np.sqrt(prob.m)
     W2 = g.standard_normal((w, w)) / np.sqrt(w)
     M = W2 @ W1 @ prob.U                                   # signal features entering W_L
