@@ -2,7 +2,7 @@
 #
 #   make book        build the book (executes every notebook), open _build/html/index.html
 #   make test        unit tests + every notebook under chapters/ (nbval)
-#   make site-check  browser check of the built book (needs /usr/bin/chromium)
+#   make site-check  browser check of the built book + a live JupyterLab session (needs /usr/bin/chromium)
 #   make bench       GD step time against the matrix-product floor
 #   make lab         JupyterLab on the course notebooks (installs jupyterlab into .venv once)
 #   make clean       remove build output and caches (make distclean: also .venv and _offline)
@@ -91,10 +91,10 @@ site-check: venv
 
 bench: venv
 	$(BIN)/python -m dlinv.bench
+	$(BIN)/python -m dlinv.bench_widgets --threads
 
-# JupyterLab is not in requirements.txt (Binder brings its own); install it into the venv once.
+# JupyterLab on the course notebooks (pinned in requirements.txt).
 lab: venv
-	@$(BIN)/python -c 'import jupyterlab' 2>/dev/null || $(BIN)/python -m pip install --disable-pip-version-check jupyterlab
 	$(VENV_PATH) $(BIN)/jupyter lab
 
 # ---- cleaning ---------------------------------------------------------------------------------

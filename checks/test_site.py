@@ -197,6 +197,22 @@ RAW_TEX = (r"\(", r"\)", r"\[", r"\]", "$$", r"\begin{")
 # an unrendered $...$ that is clearly TeX (contains a backslash, ^ or _), e.g. in a bib entry
 INLINE_TEX = re.compile(r"\$[^$\n]{0,80}[\\^_][^$\n]{0,80}\$")
 WIDGET = '.jupyter-widgets[class*="widget-"]'  # an element rendered by the widget manager
+# matplotlib to_jshtml players (static fallbacks of the explorers): each must show a frame,
+# have at least two frames, and change the frame on "Next frame"
+ANIMATIONS = """async () => {
+  const out = [];
+  for (const div of document.querySelectorAll('div.animation')) {
+    const img = div.querySelector('img'), slider = div.querySelector('input.anim-slider');
+    const next = div.querySelector('button[title="Next frame"]');
+    const first = img ? img.getAttribute('src') : null;
+    if (next) next.click();
+    await new Promise(r => setTimeout(r, 300));
+    out.push({shows: !!(img && img.complete && img.naturalWidth > 0),
+              frames: slider ? Number(slider.max) + 1 : 0,
+              next_changes: !!(img && img.getAttribute('src') !== first)});
+  }
+  return out;
+}"""
 
 
 @pytest.mark.parametrize("docname", PAGES)
@@ -262,6 +278,15 @@ def test_page(tab, docname):
         assert widget_error is None, f"no widget rendered from the saved widget state: {widget_error}"
         rendered = page.locator(WIDGET).count()
         assert rendered >= n_views, f"{n_views} saved widget views, {rendered} widget elements rendered"
+
+    # -- animation players -----------------------------------------------------------------
+    n_anim = html.count('<div class="animation">')
+    if n_anim:
+        players = page.evaluate(ANIMATIONS)
+        assert len(players) == n_anim, f"{n_anim} animation players in the HTML, {len(players)} on the page"
+        for i, pl in enumerate(players):
+            assert pl["shows"] and pl["frames"] >= 2 and pl["next_changes"], \
+                f"animation player #{i + 1} does not work: {pl}"
 
     # -- errors --------------------------------------------------------------------------------
     assert tab.failed_local == [], f"local resources that failed to load: {tab.failed_local}"

@@ -95,13 +95,15 @@ def smoothness_estimate(weights, data: TrainingData, lam: float) -> float:
     evals, evecs = np.linalg.eigh(data.Syy)
     root = (evecs * np.sqrt(np.clip(evals, 0, None))) @ evecs.T  # Syy^{1/2}
     L = len(weights)
+    suffix_sq = [1.0] * L  # ||W_{L:l+1}||_2^2 for 0-indexed layer l, each product built once
+    S = None
+    for l in range(L - 1, 0, -1):
+        S = weights[l] if S is None else S @ weights[l]
+        suffix_sq[l - 1] = np.linalg.norm(S, 2) ** 2
     beta = lam
     prefix = root  # W_{l-1:1} Syy^{1/2}
     for l in range(L):
-        suffix = np.eye(weights[-1].shape[0])
-        for W in reversed(weights[l + 1:]):
-            suffix = suffix @ W
-        beta += np.linalg.norm(suffix, 2) ** 2 * np.linalg.norm(prefix, 2) ** 2
+        beta += suffix_sq[l] * np.linalg.norm(prefix, 2) ** 2
         prefix = weights[l] @ prefix
     return float(beta)
 

@@ -127,3 +127,18 @@ def test_history_contents(small):
     assert abs(r.history["imbalance"][-1] - max(dlinv.imbalances(r.weights))) < 1e-12
     with pytest.raises(KeyError, match="not recorded"):
         dlinv.train(P, D, lam=0.0, eta=0.05, steps=1, depth=2, width=4, seed=0, metrics=("loss",)).history["fit"]
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 5])
+def test_smoothness_estimate_is_its_formula(small, depth):
+    """beta = sum_l ||W_{L:l+1}||_2^2 ||W_{l-1:1} Syy^{1/2}||_2^2 + lam (eq-step-estimate), term by term."""
+    P, D = small
+    W = dlinv.init_weights(P.d, P.m, width=7, depth=depth, seed=4)
+    ev, Q = np.linalg.eigh(D.Syy)
+    root = (Q * np.sqrt(np.clip(ev, 0, None))) @ Q.T
+    expected = 0.03
+    for l in range(depth):
+        suffix = dlinv.partial_product(W, depth, l + 2)  # W_{L:l+2} in the book's 1-indexing
+        prefix = dlinv.partial_product(W, l, 1) @ root if l > 0 else root
+        expected += np.linalg.norm(suffix, 2) ** 2 * np.linalg.norm(prefix, 2) ** 2
+    assert abs(dlinv.smoothness_estimate(W, D, 0.03) / expected - 1) < 1e-12
