@@ -105,5 +105,7 @@ def noise_sweep(maps: dict, problem: InverseProblem, noise_levels, *, n: int, se
         B, WE = W @ AX - X, W @ Enoise
         bb, be, ee = float(np.sum(B * B)), float(np.sum(B * WE)), float(np.sum(WE * WE))
         measured[name] = np.sqrt(np.maximum(bb + 2 * levels * be + levels ** 2 * ee, 0.0) / xx)
-        predicted[name] = np.array([predicted_relative_error(W, problem, float(s)) for s in levels])
+        # the decomposition is bias + sigma^2 (on + off): compute its terms once, then scale
+        dec = error_decomposition(W, problem, 1.0)
+        predicted[name] = np.sqrt((dec["bias"] + levels ** 2 * (dec["on_noise"] + dec["off_noise"])) / problem.s)
     return NoiseSweep(noise=levels, measured=measured, predicted=predicted)

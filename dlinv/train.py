@@ -244,11 +244,12 @@ def _gd_loop(problem, data, W0, lam, eta, steps, record_every, metrics):
 
 
 def _record(rec, metrics, problem, data, Ws, E, lam):
+    fit = data.fit(E) if ("fit" in metrics or "loss" in metrics) else None  # once, for both
     for name in metrics:
         if name == "fit":
-            rec[name].append(data.fit(E))
+            rec[name].append(fit)
         elif name == "loss":
-            rec[name].append(data.fit(E) + 0.5 * lam * sum(float(np.vdot(W, W)) for W in Ws))
+            rec[name].append(fit + 0.5 * lam * sum(float(np.vdot(W, W)) for W in Ws))
         elif name == "on_subspace":
             rec[name].append(float(np.linalg.norm(E @ problem.AR - problem.R)))
         elif name == "off_subspace":
