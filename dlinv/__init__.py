@@ -24,4 +24,4 @@ from .problem import (InverseProblem, TrainingData, make_training_data, noisy_me
 from .train import (ALL_METRICS, DEFAULT_METRICS, History, TrainResult, smoothness_estimate,
                     suggest_step_size, train)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

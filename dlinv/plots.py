@@ -37,13 +37,45 @@ LABELS = {
 FLOOR = 1e-16  # values below this are drawn at the floor of a log axis
 
 
+#: width of the book's text column in inches at the figures' 100 dpi (about 720 px at 1280 px
+#: viewport): a figure no wider than this is shown at its own size, so 11 pt stays 11 pt
+PAGE_WIDTH = 7.2
+#: at most this many panels side by side: more would shrink fonts below 10 pt on the page
+MAX_COLS = 2
+#: the book's matplotlib style, applied when this module is imported (fonts >= 10 pt)
+STYLE = {
+    "figure.dpi": 100, "savefig.dpi": 100,
+    "font.size": 11, "axes.titlesize": 11, "axes.labelsize": 11,
+    "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 10,
+    "legend.framealpha": 0.9, "lines.linewidth": 1.8, "lines.markersize": 5,
+}
+
+
+def apply_style() -> None:
+    """Set the book's figure style (:data:`STYLE`) in matplotlib's rcParams."""
+    plt.rcParams.update(STYLE)
+
+
+apply_style()
+
+
 def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 6.4, height: float = 4.0):
-    """A figure with a grid of axes in the book's size (inches per panel), constrained layout.
+    """A figure with a grid of axes in the book's size, constrained layout.
+
+    ``width`` and ``height`` are inches per panel; if the row is wider than the text column
+    (:data:`PAGE_WIDTH`) the whole figure is scaled down to it, keeping each panel's aspect, so
+    that fonts keep their size on the page. At most :data:`MAX_COLS` panels per row.
 
     Returns ``(fig, ax)`` with a single ``Axes`` for one panel, otherwise a 2-D array indexed
     ``ax[row, col]`` (also for one row: ``fig, ax = new_figure(2); ax[0, 1]``).
     """
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows),
+    if not 1 <= ncols <= MAX_COLS:
+        raise ValueError(f"ncols={ncols}: at most {MAX_COLS} panels per row keep the fonts readable "
+                         f"at page width; use more rows (nrows) instead")
+    total_w, total_h = width * ncols, height * nrows
+    scale = min(1.0, PAGE_WIDTH / total_w)
+    apply_style()  # notebooks may have changed rcParams since import
+    fig, axes = plt.subplots(nrows, ncols, figsize=(total_w * scale, total_h * scale),
                              layout="constrained", squeeze=False)
     return fig, (axes[0, 0] if nrows == ncols == 1 else axes)
 
