@@ -16,7 +16,7 @@ Chapter companions (import explicitly, e.g. ``from dlinv import dynamics``):
 ``convergence`` (Ch. 5), ``subspaces`` (Ch. 6), ``robustness`` (Ch. 7), ``relu`` and
 ``relu_analysis`` (Ch. 8), ``widgets`` (the explorers), ``bench`` (``python -m dlinv.bench``).
 """
-from . import metrics, network, plots, problem, theory
+from . import _threads, metrics, network, plots, problem, theory
 from .network import (balanced_factorization, check_weights, end_to_end, gradients, imbalances,
                       init_weights, layer_shapes, loss, partial_product)
 from .problem import (InverseProblem, TrainingData, make_training_data, noisy_measurements,
@@ -25,3 +25,6 @@ from .train import (ALL_METRICS, DEFAULT_METRICS, History, TrainResult, smoothne
                     suggest_step_size, train)
 
 __version__ = "0.2.0"
+
+#: BLAS threads capped at the CPUs this process really has (affinity, cgroup quota)
+BLAS_THREADS = _threads.cap_to_available()

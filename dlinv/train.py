@@ -7,6 +7,15 @@ propagates ``B_l = W_{L:l+1}^T G`` once, and writes every product into prealloca
 The step size is folded into the back-propagated signal (``B_L = eta G``), so each update is one
 product into a buffer and two in-place passes: a step costs little more than the matrix products
 it needs (``python -m dlinv.bench``).
+
+When the measurements have low rank ``r`` (noiseless data ``Y = A R Z``: ``r = s``), the
+gradient has rank at most ``r`` (Proposition ``prop-ch3-gradient-rank``): with ``Y/sqrt(N) =
+Q T`` (``Q`` orthonormal, ``m x r``), ``Syy = Q M Q^T`` and ``Sxy = P Q^T`` with ``M = T T^T``
+and ``P = X T^T / sqrt(N)``, so ``G = (W_{L:1} Q M - P) Q^T``. The loop then propagates the
+``r`` columns ``W_{l:1} Q`` forward and ``r`` columns back, and updates each layer by a rank-``r``
+product: ``O(L w^2 r)`` flops a step instead of ``O(L w^2 m)``. This *rank-r path* is exact
+(the same iterates up to rounding); :func:`train` takes it when the data decide it
+(:func:`measurement_rank`), the generic path otherwise.
 """
 from __future__ import annotations
 
@@ -14,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _threads
 from . import _validate as V
 from .network import Weights, check_weights, init_weights
 from .problem import InverseProblem, TrainingData, check_problem_data
@@ -25,6 +35,11 @@ DEFAULT_METRICS = ("loss", "fit", "on_subspace", "off_subspace", "off_subspace_f
 ALL_METRICS = DEFAULT_METRICS + ("suffix_norm",)
 #: training stops with FloatingPointError once ||G||_F exceeds this multiple of its scale
 DIVERGENCE_FACTOR = 1e6
+#: singular values of Y below this fraction of the largest count as zero (:func:`measurement_rank`);
+#: the neglected part of Syy is then below 1e-20 of its norm, far below rounding of the loop
+RANK_RTOL = 1e-10
+#: the rank-r path is taken only when it saves work: r <= this fraction of m
+RANK_FRACTION = 0.5
 
 
 @dataclass(frozen=True)
@@ -114,9 +129,23 @@ def suggest_step_size(weights, data: TrainingData, lam: float) -> float:
     return 1.0 / smoothness_estimate(weights, data, lam)
 
 
+def measurement_rank(data: TrainingData, rtol: float = RANK_RTOL):
+    """The numerical rank ``r`` of the measurements and the factors of the rank-``r`` path.
+
+    Returns ``(r, Q, M, P)`` with ``Y/sqrt(N) = Q T`` (thin SVD truncated at ``r`` singular values
+    above ``rtol`` times the largest), ``M = T T^T`` (``r x r``) and ``P = X T^T/sqrt(N)``
+    (``d x r``), so that ``Syy = Q M Q^T`` and ``Sxy = P Q^T`` up to the dropped singular values.
+    Noiseless data ``Y = A R Z`` have ``r = s``; measurement noise makes ``r = m``.
+    """
+    U, sv, Vt = np.linalg.svd(data.Y / np.sqrt(data.n), full_matrices=False)
+    r = int(np.sum(sv > rtol * sv[0])) if sv.size and sv[0] > 0 else 0
+    Q, T = U[:, :r], sv[:r, None] * Vt[:r]
+    return r, Q, T @ T.T, (data.X / np.sqrt(data.n)) @ T.T
+
+
 def train(problem: InverseProblem, data: TrainingData, *, lam: float, eta, steps: int,
           depth: int | None = None, width: int | None = None, init="fan_in", seed=None,
-          record_every: int = 10, metrics=DEFAULT_METRICS) -> TrainResult:
+          record_every: int = 10, metrics=DEFAULT_METRICS, path: str = "auto") -> TrainResult:
     """Full-batch gradient descent with coupled weight decay on eq. ``eq-objective``.
 
     Parameters
@@ -137,6 +166,10 @@ def train(problem: InverseProblem, data: TrainingData, *, lam: float, eta, steps
         ``0`` records only the first and last step.
     metrics : sequence of str
         Which metrics to record, from :data:`ALL_METRICS`.
+    path : ``"auto"``, ``"rank"`` or ``"generic"``
+        ``"auto"`` takes the exact rank-``r`` path when the measurements have numerical rank
+        ``r <= m/2`` (:func:`measurement_rank`, tolerance :data:`RANK_RTOL`), the generic one
+        otherwise; the other two force a path (for tests and benchmarks).
 
     Raises
     ------
@@ -175,7 +208,19 @@ def train(problem: InverseProblem, data: TrainingData, *, lam: float, eta, steps
         raise ValueError(f"eta*lam = {eta * lam:.3g} >= 1 flips the sign of the weights every step; "
                          f"use eta < 1/lam = {1 / lam:.3g}")
 
-    weights, hist = _gd_loop(problem, data, W0, lam, eta, steps, record_every, metrics)
+    if path not in ("auto", "rank", "generic"):
+        raise ValueError(f"path must be 'auto', 'rank' or 'generic', got {path!r}")
+    factors = None
+    if path != "generic":
+        r, Q, M, P = measurement_rank(data)
+        if path == "rank" or r <= RANK_FRACTION * problem.m:
+            factors = (Q, M, P)
+    with _threads.limit_blas(_threads.threads_for(problem, W0)):
+        if factors is None:
+            weights, hist = _gd_loop(problem, data, W0, lam, eta, steps, record_every, metrics)
+        else:
+            weights, hist = _gd_loop_low_rank(problem, data, W0, lam, eta, steps, record_every,
+                                              metrics, *factors)
     return TrainResult(weights=weights, initial_weights=W0, history=hist, eta=eta, lam=lam,
                        steps=steps, eta_note=note)
 
@@ -239,6 +284,81 @@ def _gd_loop(problem, data, W0, lam, eta, steps, record_every, metrics):
         Ws[0] *= decay
         Ws[0] -= B
     weights = tuple(V.readonly(W) for W in Ws)
+    hist = History(step=np.asarray(rec_steps), values={k: np.asarray(v) for k, v in rec.items()})
+    return weights, hist
+
+
+def _gd_loop_low_rank(problem, data, W0, lam, eta, steps, record_every, metrics, Q, M, P):
+    """The rank-r path: the same iterates as :func:`_gd_loop`, O(L w^2 r) flops a step.
+
+    Each layer is stored as ``W_l = c_l V_l`` with a scalar ``c_l``: weight decay multiplies
+    ``c_l`` by ``1 - eta*lam`` instead of sweeping the matrix, so an update costs one rank-r
+    product and one in-place subtraction. Forward: ``F_0 = Q``, ``F_l = W_l F_{l-1}``
+    (``n_l x r``). Residual: ``K = F_L M - P`` (``G = K Q^T``, ``||G||_F = ||K||_F``). Backward:
+    ``B_L = eta K``, ``B_{l-1} = W_l^T B_l``; update ``W_l <- (1-eta lam) W_l - B_l F_{l-1}^T``.
+    """
+    L = len(W0)
+    Vs = [np.array(W, order="C") for W in W0]  # W_l = c[l] * Vs[l]
+    c = [1.0] * L
+    decay = 1.0 - eta * lam
+    r = Q.shape[1]
+    F = [np.ascontiguousarray(Q)] + [np.empty((W.shape[0], r)) for W in Vs]  # F[l] = W_{l:1} Q
+    B = [np.empty((W.shape[1], r)) for W in Vs]  # B[l] = W_{l+1}^T B_{l+1}, B for layer l's input
+    K = np.empty((problem.d, r))
+    step_buf = {W.shape: np.empty(W.shape) for W in Vs}
+    rec_steps, rec = [], {k: [] for k in metrics}
+    scale = None
+
+    def materialize():
+        for l in range(L):
+            if c[l] != 1.0:
+                Vs[l] *= c[l]
+                c[l] = 1.0
+        return Vs
+
+    for t in range(steps + 1):
+        for l in range(L):  # forward: F_l = c_l V_l F_{l-1}
+            np.matmul(Vs[l], F[l], out=F[l + 1])
+            if c[l] != 1.0:
+                F[l + 1] *= c[l]
+        np.matmul(F[L], M, out=K)
+        K -= P
+        gsq = float(np.vdot(K, K))
+        if scale is None:
+            scale = gsq + float(np.vdot(data.Sxy, data.Sxy)) + 1e-300
+        if not gsq <= DIVERGENCE_FACTOR ** 2 * scale:  # also catches NaN
+            _diverged(problem, data, W0, lam, eta, t)
+
+        if (record_every and t % record_every == 0) or t == steps or t == 0:
+            Ws = materialize()
+            E = Ws[0]
+            for W in Ws[1:]:
+                E = W @ E
+            rec_steps.append(t)
+            _record(rec, metrics, problem, data, Ws, E, lam)
+        if t == steps:
+            break
+
+        # backward, with every B carrying the factor eta; B_{l-1} before W_l changes
+        Bl = K
+        Bl *= eta
+        for l in range(L - 1, -1, -1):
+            if l > 0:
+                np.matmul(Vs[l].T, Bl, out=B[l])
+                if c[l] != 1.0:
+                    B[l] *= c[l]
+            # W_l' = decay c_l V_l - Bl F_l^T  =  c_l' (V_l - Bl F_l^T / c_l'),  c_l' = decay c_l
+            c[l] *= decay
+            if c[l] < 1e-150:  # keep V_l bounded: fold c_l back in
+                Vs[l] *= c[l]
+                c[l] = 1.0
+            if c[l] != 1.0:
+                Bl *= 1.0 / c[l]  # n_l x r: cheap, and Bl is not needed after this update
+            step = step_buf[Vs[l].shape]
+            np.matmul(Bl, F[l].T, out=step)
+            Vs[l] -= step
+            Bl = B[l] if l > 0 else None
+    weights = tuple(V.readonly(W) for W in materialize())
     hist = History(step=np.asarray(rec_steps), values={k: np.asarray(v) for k, v in rec.items()})
     return weights, hist
 

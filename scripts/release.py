@@ -11,7 +11,6 @@ written: a changelog is written by hand). Standard library only.
 """
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
