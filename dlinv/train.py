@@ -38,7 +38,7 @@ DIVERGENCE_FACTOR = 1e6
 #: singular values of Y below this fraction of the largest count as zero (:func:`measurement_rank`);
 #: the neglected part of Syy is then below 1e-20 of its norm, far below rounding of the loop
 RANK_RTOL = 1e-10
-#: the rank-r path is taken only when it saves work: r <= this fraction of m
+#: the rank-r path is taken only when it saves work, for r <= this fraction of m
 RANK_FRACTION = 0.5
 
 
