@@ -4,7 +4,8 @@
     python tasks.py test     every test: dlinv's unit tests, every lab (nbval), lint
     python tasks.py lab      JupyterLab on the labs (the explorers' sliders are live there)
 
-More: ``assets`` (offline MathJax/widget JS, needs npm), ``site-check`` (browser check of the
+More: ``assets`` (offline MathJax/widget JS, needs npm), ``pdf`` (the PDF edition, needs
+TeX Live: xelatex), ``site-check`` (browser check of the
 built book, needs Chromium), ``student`` and ``instructor`` (the two other editions), ``bench``,
 ``clean``. ``python -m tasks <command>`` works the same. Every command first makes the virtual
 environment ``.venv`` from ``requirements.txt`` if it is missing or out of date (standard library
@@ -118,6 +119,24 @@ def book() -> None:
     say(f"book built in {time.time() - t:.0f} s. Open: {ROOT / '_build' / 'html' / 'index.html'}")
 
 
+def pdf() -> None:
+    """The PDF edition through LaTeX (xelatex), checked, and linked from the site."""
+    venv()
+    rc = run([BIN / "jupyter-book", "build", ".", "--builder", "pdflatex"])
+    if rc != 0:
+        log = ROOT / "_build" / "latex" / "dlinv-course.log"
+        if log.exists():
+            errors = [line for line in log.read_text(errors="replace").splitlines()
+                      if line.startswith("!")]
+            print("\n".join(errors[:20]))
+        raise SystemExit(f"pdf: FAILED (exit {rc})")
+    built = ROOT / "_build" / "latex" / "dlinv-course.pdf"
+    html = ROOT / "_build" / "html"
+    if html.is_dir():
+        shutil.copy2(built, html / built.name)  # the site links to it (intro page)
+    check([PY, "scripts/check_pdf.py", built, html])
+
+
 def test() -> None:
     """Every test: dlinv's unit tests and every notebook (nbval), then ruff."""
     venv()
@@ -170,7 +189,7 @@ def clean() -> None:
 
 
 TASKS = {
-    "venv": venv, "assets": assets, "book": book, "test": test, "site-check": site_check,
+    "venv": venv, "assets": assets, "book": book, "pdf": pdf, "test": test, "site-check": site_check,
     "lab": lab, "bench": bench, "clean": clean,
     "student": script("make_student"), "instructor": script("build_instructor"),
 }
