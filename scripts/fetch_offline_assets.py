@@ -1,4 +1,4 @@
-"""Fetch MathJax 3 and the ipywidgets embed manager into _offline/ (git-ignored), via npm.
+"""Fetch MathJax 3, the ipywidgets embed manager and axe-core into _offline/ (git-ignored), via npm.
 
 The built site then serves them itself (see _ext/offline_assets.py): math and widget state
 render with no network. Uses only the npm registry: ``npm pack`` downloads the three tarballs
@@ -16,7 +16,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "_offline"
-PACKAGES = ["mathjax@3.2.2", "@jupyter-widgets/html-manager@1.0.6", "requirejs@2.3.7"]
+AXE = ROOT / ".axe" / "axe.min.js"  # git-ignored, used by checks/test_a11y.py
+PACKAGES = ["mathjax@3.2.2", "@jupyter-widgets/html-manager@1.0.6", "requirejs@2.3.7",
+            "axe-core@4.14.1"]  # axe-core: the accessibility check of the built site (checks/)
 MATHJAX_PARTS = ["tex-mml-chtml.js", "input", "output", "a11y", "ui", "adaptors", "sre"]
 FONT_SUFFIXES = {".woff", ".woff2", ".ttf", ".eot", ".svg"}
 
@@ -82,6 +84,9 @@ def main() -> int:
                     or f.suffix in FONT_SUFFIXES:
                 copy(f, widgets / f.name)
         copy(tmp / "requirejs-2.3.7" / "package" / "require.js", widgets / "require.js")
+        # axe-core is for the checks, not for the site: outside _offline/ (which the site serves)
+        shutil.rmtree(AXE.parent, ignore_errors=True)
+        copy(tmp / "axe-core-4.14.1" / "package" / "axe.min.js", AXE)
     # written last: its presence means that _offline/ is complete
     (widgets / "widget-paths.js").write_text(WIDGET_PATHS_JS, encoding="utf-8")
     size = sum(f.stat().st_size for f in OUT.rglob("*") if f.is_file())

@@ -40,8 +40,8 @@ def rules(url: str, ver: str):
         ("CITATION.cff", r"(?m)^version: .*$", f"version: {ver}"),
         ("CITATION.cff", r'(?m)^repository-code: .*$', f'repository-code: "{url}"'),
         ("_config.yml", r"(?m)^(\s+extra_footer: .*?Version )[0-9][^ <\"]*", rf"\g<1>{ver}"),
-        ("chapters/*/lab.ipynb", r"dlinv\[labs\] @ git\+\S+?@v[0-9][^\"\\]*",
-         f"dlinv[labs] @ git+{url}@v{ver}"),
+        ("chapters/*/lab.ipynb", r'REPO = \\"[^"\\]*\\"', f'REPO = \\"{url}\\"'),
+        ("chapters/*/lab.ipynb", r'RELEASE = \\"v[^"\\]*\\"', f'RELEASE = \\"v{ver}\\"'),
     ]
 
 
