@@ -77,7 +77,9 @@ def two_layer_limit(AR, R, lam):
 def test_reference_passes(checker, solution, capsys):
     fb = checker(solution)
     assert fb.passed and fb.implemented
-    assert "passed" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "passed" in out
+    assert all(len(line) <= 79 for line in out.splitlines()), out
 
 
 @pytest.mark.parametrize("checker", [ex.check_representation_cost, ex.check_nonzero_minimizer,
@@ -97,9 +99,11 @@ def _rejects(checker, wrong, capsys, *needles):
     with pytest.raises(CheckFailed):
         checker(wrong)
     out = capsys.readouterr().out
+    flat = " ".join(out.split())  # the feedback is wrapped at 79 characters
     for needle in needles:
-        assert needle in out, out
-    return out
+        assert needle in flat, out
+    assert all(len(line) <= 79 for line in out.splitlines()), out
+    return flat
 
 
 def test_cost_wrong_exponent(capsys):

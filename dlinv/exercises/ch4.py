@@ -13,6 +13,8 @@ Results are named as the book numbers them (Lemma E is Lemma 4.2 on the rendered
 """
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from .. import theory
@@ -20,7 +22,8 @@ from ..collapse import stationary_points
 from ..network import balanced_factorization
 from ..problem import random_problem
 from ..representation import factorization_cost, random_factorization
-from ._core import Mistake, call, check, expect_shape, rng_for
+from ._core import Mistake as _Mistake
+from ._core import call, check, expect_shape, rng_for
 
 __all__ = ["check_collapse_thresholds", "check_nonzero_minimizer", "check_representation_cost",
            "check_two_layer_limit", "thresholds_by_bisection"]
@@ -29,6 +32,22 @@ LEMMA_E = "Lemma E (Lemma 4.2): the cheapest factorization costs (L/2) sum_i sig
 PROP_COLLAPSE = "the collapse thresholds (Proposition 4.6)"
 THM_L2 = "the regularized solution for one and two layers (Theorem 4.2)"
 PROP_REDUCTION = "the reduction to the subspace (Proposition 4.3, part 2)"
+
+
+def _wrap(text: str, prefix: int) -> str:
+    """Wrap ``text`` so that, printed after a prefix of ``prefix`` characters, no line of the
+    feedback is longer than 79 characters (continuation lines indented by 5)."""
+    if not text:
+        return text
+    filled = textwrap.fill(text, width=79, initial_indent="x" * prefix,
+                           subsequent_indent=" " * 5, break_on_hyphens=False)
+    return filled[prefix:]
+
+
+def Mistake(what: str, *, contradicts: str = "", hint: str = "") -> _Mistake:
+    """A :class:`dlinv.exercises.Mistake` whose printed lines fit in 79 characters."""
+    return _Mistake(_wrap(what, 15), contradicts=_wrap(contradicts, 21), hint=_wrap(hint, 9))
+
 
 
 def _close(a, b, rtol: float) -> bool:
@@ -60,10 +79,10 @@ def _cost_unthresholded(W, depth: int) -> float:
     return 0.5 * depth * float(np.sum(sig ** (2.0 / depth)))
 
 
-@check("Coding exercise 4.1: the representation cost of a matrix",
-       verified="(L/2) sum_i sigma_i(W)^(2/L) for L = 1, 2, 3, 5, 8 on random matrices of several "
+@check("Coding exercise 4.1: the representation cost",
+       verified=_wrap("(L/2) sum_i sigma_i(W)^(2/L) for L = 1, 2, 3, 5, 8 on random matrices of several "
                 "shapes and ranks, the zero matrix; balanced factorizations attain it and no "
-                "random factorization costs less (Lemma E)")
+                "random factorization costs less (Lemma E)", 13))
 def check_representation_cost(representation_cost):
     g = rng_for(41)
     cases = []
@@ -121,10 +140,10 @@ def _fprime(w, sigma, lam, L):
     return sigma * (sigma * w - 1.0) + lam * w ** (2.0 / L - 1.0)
 
 
-@check("Coding exercise 4.2: the nonzero local minimizer of the scalar problem",
-       verified="w_+ solves f'(w) = 0 with f'' > 0 (a local minimum, not the local maximum w_-), "
+@check("Coding exercise 4.2: the nonzero minimizer w_+",
+       verified=_wrap("w_+ solves f'(w) = 0 with f'' > 0 (a local minimum, not the local maximum w_-), "
                 "agrees with the closed branch to 1e-8 for L = 3..8, also between c*_L and c_L "
-                "(metastable), and is 0 beyond c_L (Proposition 4.6)")
+                "(metastable), and is 0 beyond c_L (Proposition 4.6)", 13))
 def check_nonzero_minimizer(nonzero_minimizer):
     g = rng_for(42)
     cases = []
@@ -204,10 +223,10 @@ def thresholds_by_bisection(depth: int, exponent: float | None = None) -> tuple[
     return bisect(has_stationary), bisect(nonzero_wins)
 
 
-@check("Coding exercise 4.3: the collapse thresholds by bisection",
-       verified="c_L and c*_L agree with the closed forms of Proposition 4.6 to 1e-5 for "
+@check("Coding exercise 4.3: collapse thresholds by bisection",
+       verified=_wrap("c_L and c*_L agree with the closed forms of Proposition 4.6 to 1e-5 for "
                 "L = 3, 4, 5, 8 (c*_3 = 0.397, c*_5 = 0.210), c*_L < c_L, and at c*_L the nonzero "
-                "minimizer ties with 0 at sigma w = (L-2)/(L-1)")
+                "minimizer ties with 0 at sigma w = (L-2)/(L-1)", 13))
 def check_collapse_thresholds(collapse_thresholds):
     for L in (3, 4, 5, 8):
         out = call(collapse_thresholds, L)
@@ -242,10 +261,10 @@ def _nuclear_objective(W, prob, lam):
             + lam * float(np.sum(np.linalg.svd(W, compute_uv=False))))
 
 
-@check("Coding exercise 4.4: the two-layer regularized limit",
-       verified="W = R V diag(max(0, (sigma_i - lambda)/sigma_i^2)) U^T on random problems "
+@check("Coding exercise 4.4: the two-layer limit",
+       verified=_wrap("W = R V diag(max(0, (sigma_i - lambda)/sigma_i^2)) U^T on random problems "
                 "(some directions thresholded, all, none), W P_perp = 0, and no small "
-                "perturbation lowers (1/2)||W A R - R||_F^2 + lambda ||W||_* (Theorem 4.2)")
+                "perturbation lowers (1/2)||W A R - R||_F^2 + lambda ||W||_* (Theorem 4.2)", 13))
 def check_two_layer_limit(two_layer_limit):
     g = rng_for(44)
     for k, (d, m, s) in enumerate(((12, 8, 3), (20, 10, 4), (10, 9, 2))):
