@@ -36,10 +36,11 @@ PROP_REDUCTION = "the reduction to the subspace (Proposition 4.3, part 2)"
 
 def _wrap(text: str, prefix: int) -> str:
     """Wrap ``text`` so that, printed after a prefix of ``prefix`` characters, no line of the
-    feedback is longer than 79 characters (continuation lines indented by 5)."""
+    feedback is longer than 74 characters (continuation lines indented by 5): it fits the
+    page column without scrolling."""
     if not text:
         return text
-    filled = textwrap.fill(text, width=79, initial_indent="x" * prefix,
+    filled = textwrap.fill(text, width=74, initial_indent="x" * prefix,
                            subsequent_indent=" " * 5, break_on_hyphens=False)
     return filled[prefix:]
 
