@@ -56,3 +56,43 @@ def stationary_points(sigma, lam: float, depth: int):
     u_plus = bisect(np.where(exists, u0, 0.0), np.ones_like(mu), increasing=True)    # h increasing on [u0, 1]
     nan = np.full_like(mu, np.nan)
     return np.where(exists, u_minus, nan) / sig, np.where(exists, u_plus, nan) / sig
+
+
+def verify_thresholds(depth: int, c_local: float, c_global: float, *, rel: float = 1e-3) -> dict:
+    """Check claimed collapse thresholds against the scalar objective itself (brute force).
+
+    Independently of the closed forms, on a grid of ``2 * 10^5`` points ``u = sigma w`` in
+    ``(0, 1.2]`` (``sigma = 1``, ``lam = tau``): just below ``c_local`` the objective
+    ``f(u) = (1/2)(u - 1)^2 + (tau L / 2) u^{2/L}`` has an interior local minimum and just above it
+    it has none (Proposition ``prop-collapse``, part 2); just below ``c_global`` its smallest value
+    on ``u > 0`` is below ``f(0) = 1/2`` and just above it is not (part 3). "Just" means a
+    relative distance ``rel``. Raises ``AssertionError`` naming the first property that fails (a
+    wrong threshold, e.g. the local one in place of the global one or a wrong exponent, fails);
+    returns the measured margins otherwise. This is the check of the chapter's headline claim
+    that the lab runs and ``tests/test_headline_ch4.py`` feeds wrong thresholds.
+    """
+    depth = V.positive_int(depth, "depth")
+    if depth < 3:
+        raise ValueError(f"verify_thresholds needs depth >= 3, got {depth}")
+    u = np.linspace(1e-7, 1.2, 200001)
+
+    def f(tau):
+        return 0.5 * (u - 1.0) ** 2 + 0.5 * tau * depth * u ** (2.0 / depth)
+
+    def interior_minima(tau):
+        v = f(tau)
+        return int(np.sum((v[1:-1] < v[:-2]) & (v[1:-1] < v[2:])))
+
+    below, above = interior_minima(c_local * (1 - rel)), interior_minima(c_local * (1 + rel))
+    assert below >= 1, (f"L = {depth}: no nonzero local minimizer just below the claimed local "
+                        f"threshold {c_local:.6f}: it is too large")
+    assert above == 0, (f"L = {depth}: a nonzero local minimizer still exists just above the "
+                        f"claimed local threshold {c_local:.6f}: it is too small")
+    gap_below = float(np.min(f(c_global * (1 - rel)))) - 0.5
+    gap_above = float(np.min(f(c_global * (1 + rel)))) - 0.5
+    assert gap_below < 0, (f"L = {depth}: just below the claimed global threshold {c_global:.6f} "
+                           f"the zero map is still globally optimal: it is too large")
+    assert gap_above > 0, (f"L = {depth}: just above the claimed global threshold {c_global:.6f} "
+                           f"a nonzero gain still beats 0: it is too small")
+    return {"minima_below": below, "minima_above": above, "gap_below": gap_below,
+            "gap_above": gap_above}

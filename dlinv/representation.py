@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate as V
-from .network import check_weights, end_to_end
+from .network import balanced_factorization, check_weights, end_to_end
 
 
 def factorization_cost(weights) -> float:
@@ -47,13 +47,13 @@ def random_factorization(W, *, depth: int, width: int, seed, extra_rank: bool = 
     depth = V.positive_int(depth, "depth")
     spread = V.nonneg_float(spread, "spread")
     if not isinstance(extra_rank, (bool, np.bool_)):
-        raise ValueError(f"extra_rank must be True or False, got {extra_rank!r}")
+        raise ValueError(f"extra_rank must be True or False, got {extra_rank!r}")  # noqa: TRY004
     g = V.rng(seed)
     if depth == 1:
         return check_weights([W])
     width = V.positive_int(width, "width")
     d, m = W.shape
-    P, sig, Qt = np.linalg.svd(W, full_matrices=False)
+    _, sig, Qt = np.linalg.svd(W, full_matrices=False)
     r = int(np.sum(sig > (sig[0] if sig.size else 0.0) * 1e-12)) if sig.size and sig[0] > 0 else 0
     if r > width:
         raise ValueError(f"W has rank {r} > width {width}: no factorization through width {width} exists")
@@ -72,7 +72,6 @@ def random_factorization(W, *, depth: int, width: int, seed, extra_rank: bool = 
         Ws.append(W @ np.linalg.pinv(M))
         return check_weights(Ws, d=d, m=m)
 
-    from .network import balanced_factorization  # local import: network imports nothing from here
     B = balanced_factorization(W, depth=depth, width=width, seed=g)
     Gs = [rand_invertible(width) for _ in range(depth - 1)]
     Ws = [Gs[0] @ B[0]]
@@ -113,3 +112,40 @@ def balance(weights, *, steps: int, rate: float = 0.25):
             Ws[l + 1] = np.linalg.solve(G.T, Ws[l + 1].T).T  # W_{l+1} G^{-1} (G is symmetric)
         costs[t] = 0.5 * sum(float(np.vdot(W, W)) for W in Ws)
     return check_weights(Ws), costs
+
+
+def verify_representation_cost(W, depth: int, claimed: float, *, width: int, n_random: int = 20,
+                               steps: int = 300, seed: int = 0, rtol: float = 1e-8) -> dict:
+    """Check a claimed value of the representation cost ``C_L(W)`` by optimizing over factorizations.
+
+    Lemma ``lem-schatten`` says ``C_L(W) = (L/2) sum_i sigma_i(W)^{2/L}``. Here the claim is tested
+    without that formula: (1) a balanced factorization (:func:`dlinv.balanced_factorization`)
+    must cost ``claimed`` to relative ``rtol``; (2) ``n_random`` random factorizations
+    (:func:`random_factorization`, half of them with extra rank) must all cost at least
+    ``claimed``; (3) the balancing descent (:func:`balance`) from random rescalings of a balanced
+    factorization must reach ``claimed`` to ``1e-6`` and never go below it. Raises
+    ``AssertionError`` naming the property that fails (a wrong exponent or a missing factor
+    fails), returns the measured numbers otherwise.
+    """
+    W = V.matrix(W, "W")
+    claimed = float(claimed)
+    B = balanced_factorization(W, depth=depth, width=width, seed=seed + 1)
+    cost_bal = factorization_cost(B)
+    assert abs(cost_bal - claimed) <= rtol * max(claimed, 1e-300), (
+        f"L = {depth}: a balanced factorization costs {cost_bal:.10g}, not the claimed {claimed:.10g}")
+    costs = [factorization_cost(random_factorization(W, depth=depth, width=width,
+                                                     seed=seed + 1000 + k, extra_rank=bool(k % 2)))
+             for k in range(n_random)]
+    assert min(costs) >= claimed * (1 - rtol), (
+        f"L = {depth}: a random factorization costs {min(costs):.10g} < claimed {claimed:.10g}")
+    reached = []
+    for k in range(2):
+        Ws = random_factorization(W, depth=depth, width=width, seed=seed + 2000 + k,
+                                  extra_rank=False)
+        _, path = balance(Ws, steps=steps)
+        assert path.min() >= claimed * (1 - rtol), (
+            f"L = {depth}: the balancing descent went below the claimed {claimed:.10g}")
+        reached.append(path[-1] / claimed - 1)
+    assert max(reached) < 1e-6, (
+        f"L = {depth}: the balancing descent stops {max(reached):.1e} above the claimed value")
+    return {"balanced": cost_bal, "min_random": min(costs), "descent_excess": max(reached)}
