@@ -566,7 +566,7 @@ def _roots(tau: float, L: int):
         return 0.0, 1.0 / (1.0 + tau)
     if L == 2:
         return (0.0, float(np.sqrt(1.0 - tau))) if tau < 1 else None
-    h = lambda x: x ** (L - 2) * (1.0 - x ** L)  # noqa: E731
+    h = lambda x: x ** (L - 2) * (1.0 - x ** L)
     x0 = ((L - 2) / (2 * L - 2)) ** (1.0 / L)
     if h(x0) <= tau:
         return None
