@@ -768,3 +768,32 @@ def check_aligned_offsubspace(off, imbalance, run_modes, Theta, frames, eta: flo
     assert err_off <= rtol, f"off-subspace norm differs from item 5 by {err_off:.1e} (relative)"
     assert err_imb <= rtol, f"imbalance differs from item 4 by {err_imb:.1e} (relative)"
     return max(err_off, err_imb)
+
+
+def check_phase3_run(t, off, suffix, first0: float, *, eta: float, lam: float, eps: float,
+                     T3_measured: int | None, rate_tol: float = 0.05) -> dict:
+    """The lab's check of Theorem ``thm-phase3`` on a recorded run (steps ``t``, off-subspace norm
+    ``off``, ``suffix = ||W_{L:2}(t)||_2``, ``first0 = ||W_1(0) P_perp||_F``). Raises
+    ``AssertionError`` if
+
+    - ``off(t) > ||W_{L:2}(t)||_2 (1 - eta lam)^t first0`` at a recorded step (eq. ``eq-phase3-bound``);
+    - the late decay rate of ``off`` (second half of the run) differs from ``eta lam`` by more
+      than ``rate_tol`` relatively (the rate of item 1 of the theorem);
+    - the measured time ``T3_measured`` to reach ``eps`` exceeds the predicted time with
+      ``B = max_t ||W_{L:2}(t)||_2`` (eq. ``eq-phase3-time``).
+
+    Returns the predicted time, the tightest ratio off/bound and the late rate."""
+    t = np.asarray(t, dtype=float)
+    off = np.asarray(off, dtype=float)
+    suffix = np.asarray(suffix, dtype=float)
+    bound = suffix * (1.0 - eta * lam) ** t * first0
+    worst = float(np.max(off / bound))
+    assert worst <= 1 + 1e-12, f"off-subspace norm above the phase-3 bound (ratio {worst:.3f})"
+    late = log_rate(t, off, t[-1] / 2, t[-1])
+    assert abs(late / (eta * lam) - 1) <= rate_tol, (
+        f"late decay rate {late:.3g} per step, phase-3 rate eta lambda = {eta * lam:.3g}")
+    B = float(np.max(suffix))
+    T3_pred = float(np.log(max(B * first0 / eps, 1.0)) / (eta * lam))
+    assert T3_measured is not None and T3_measured <= T3_pred, (
+        f"measured T3 = {T3_measured} after the predicted {T3_pred:.0f}")
+    return {"T3_pred": T3_pred, "worst_ratio": worst, "late_rate": late}
