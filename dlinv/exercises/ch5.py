@@ -29,9 +29,8 @@ PL = "the PL inequality (Lemma 5.3)"
 
 
 @check("Coding exercise 5.1: one gradient step of a scalar mode",
-       verified="the step agrees with one matrix gradient step from a spectral initialization, "
-                "and the regularized limit of chapter 4 is a fixed point (aligned-case theorem, "
-                "items 1 and 2)")
+       verified="one matrix GD step from a spectral start; chapter 4's limit\n"
+                "   is a fixed point (aligned-case theorem, items 1 and 2)")
 def check_mode_step(mode_step):
     rng = rng_for(51)
     # 1. zero is a fixed point, for every depth
@@ -73,9 +72,9 @@ def check_mode_step(mode_step):
                           "and that the step is eta, not eta/L")
 
 
-@check("Coding exercise 5.2: the phase-3 bound",
-       verified="B (1 - eta lambda)^t ||W_1(0) P_perp||_F on random instances, with the exact "
-                "projector onto the complement of A S")
+@check("Coding exercise 5.3: the phase-3 bound",
+       verified="B (1 - eta lambda)^t ||W_1(0) P_perp||_F on random\n"
+                "   instances, with the projector onto the complement of A S")
 def check_offsubspace_bound(offsubspace_bound):
     rng = rng_for(52)
     for k in range(6):
@@ -99,9 +98,9 @@ def check_offsubspace_bound(offsubspace_bound):
                           "(1 - eta lambda) per step (not squared, not e^(-eta lambda t))")
 
 
-@check("Coding exercise 5.3: the predicted phase-3 time",
-       verified="T_3 = log(B ||W_1(0) P_perp||_F / eps) / (eta lambda), and 0 when the bound "
-                "starts below eps")
+@check("Coding exercise 5.4: the predicted phase-3 time",
+       verified="T_3 = log(B ||W_1(0) P_perp||_F / eps) / (eta lambda),\n"
+                "   and 0 when the bound starts below eps")
 def check_phase3_time(phase3_time):
     rng = rng_for(53)
     for _ in range(8):
@@ -120,9 +119,9 @@ def check_phase3_time(phase3_time):
                       contradicts=PHASE3, hint="return max(0, ...): no steps are needed")
 
 
-@check("Coding exercise 5.4: the PL ratio at given weights",
-       verified="||grad l(W)||^2 / (2 l(W)) on random networks, at least the best bound nu(W) "
-                "valid for every residual, and equal to it for one layer with S_yy = I")
+@check("Coding exercise 5.2: the PL ratio at given weights",
+       verified="||grad l(W)||^2 / (2 l(W)) on networks of depth 1 to 4,\n"
+                "   never below nu(W), the bound valid for every residual")
 def check_pl_ratio(pl_ratio):
     for seed, (L, w) in enumerate(((1, None), (2, 9), (3, 12), (4, 8))):
         prob = random_problem(10, 7, 3, seed=seed)
