@@ -5,6 +5,7 @@ import pytest
 
 import dlinv
 from dlinv import convergence as cv
+from dlinv import theory
 from dlinv.network import check_weights
 from dlinv.train import History
 
