@@ -24,8 +24,8 @@ from ._core import Mistake, call, check, expect_close, expect_shape, rng_for
 __all__ = ["check_mode_step", "check_offsubspace_bound", "check_phase3_time", "check_pl_ratio"]
 
 ALIGNED = "the aligned-case theorem (Theorem 5.1)"
-PHASE3 = "the phase-3 theorem (Theorem 5.4), with Lemma A (Lemma 3.2)"
-PL = "the PL inequality (Lemma 5.3)"
+PHASE3 = "the phase-3 theorem (Theorem 5.4), with Lemma A (Lemma 3.1)"
+PL = "the PL inequality (Lemma 5.2)"
 
 
 @check("Coding exercise 5.1: one gradient step of a scalar mode",
