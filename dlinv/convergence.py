@@ -136,9 +136,12 @@ def phase1_constants(weights, problem: InverseProblem, data: TrainingData) -> Ph
 
 
 def sharp_pl_constant(weights, problem: InverseProblem, data: TrainingData) -> float:
-    """The best PL constant at ``W``: ``nu = lambda_min( sum_j (N^T W_{j-1:1}^T W_{j-1:1} N) kron (W_{L:j+1} W_{L:j+1}^T) )``
-    with ``N N^T = Syy`` (``N = A R C^{1/2}``, ``C = Z Z^T / N``), so that ``||grad fit||^2 >= 2 nu fit``
-    with equality for some residual (Lemma ``lem-ch5-pl``). ``nu >= mu = lambda_s(Syy) sum_j alpha_j^2 gamma_j^2``.
+    """``nu(W) = lambda_min( sum_j (N^T W_{j-1:1}^T W_{j-1:1} N) kron (W_{L:j+1} W_{L:j+1}^T) )`` with
+    ``N N^T = Syy`` (``N = A R C^{1/2}``, ``C = Z Z^T / N``): the best PL bound at ``W`` that is valid
+    for *every* residual, ``||grad fit||^2 >= 2 nu fit``, with equality for the residuals along a
+    bottom eigenvector (Lemma ``lem-ch5-pl``). The best constant for the actual residual at ``W``
+    is ``||grad fit||^2 / (2 fit) >= nu`` (:func:`pl_ratio`). ``nu >= lambda_s(Syy) sum_j xi_j^2
+    gamma_j^2`` (the computable lower bound, ``Phase1Constants.pl_constant``).
     Builds a ``(d s) x (d s)`` matrix."""
     check_problem_data(problem, data)
     Ws = check_weights(weights, d=problem.d, m=problem.m)
@@ -157,6 +160,17 @@ def sharp_pl_constant(weights, problem: InverseProblem, data: TrainingData) -> f
         op += np.kron(F.T @ F, B @ B.T)
         F = Ws[j - 1] @ F
     return float(np.linalg.eigvalsh(op)[0])
+
+
+def pl_ratio(weights, data: TrainingData) -> float:
+    """``||grad fit(W)||^2 / (2 fit(W))``: the best PL constant at ``W`` for its own residual
+    (``>= nu(W)`` of :func:`sharp_pl_constant`; Lemma ``lem-ch5-pl``). ``nan`` if ``fit = 0``."""
+    Ws = check_weights(weights)
+    fit = data.fit(end_to_end(Ws))
+    if fit == 0:
+        return float("nan")
+    g = gradients(Ws, data, 0.0)
+    return float(sum(np.vdot(x, x) for x in g)) / (2.0 * fit)
 
 
 def expected_operator_gain(width: int, depth: int, m: int) -> float:
@@ -478,3 +492,308 @@ def steps_to_accuracy(problem: InverseProblem, data: TrainingData, *, lam: float
         done += n
         W = r.weights
     return None
+
+
+# ---- the aligned case: a theorem without hypotheses on the trajectory (thm-ch5-aligned) --------
+def aligned_weights(problem: InverseProblem, *, width: int, depth: int, a0, theta=None, seed=0):
+    """A spectral (aligned, balanced) initialization (Chapter 5, Theorem ``thm-ch5-aligned``).
+
+    With ``A R = U diag(sigma) V^T``: ``W_l = O_l diag(a0) O_{l-1}^T`` for ``l >= 2`` and
+    ``W_1 = O_1 diag(a0) U^T + Theta``, where ``O_0 = U``, ``O_L = R V`` and ``O_1, ..., O_{L-1}``
+    are random ``width x s`` matrices with orthonormal columns (``seed``). ``theta`` (``width x m``)
+    is projected onto the off-subspace part, ``Theta = theta P_perp`` (``None``: ``Theta = 0``).
+    Returns ``(weights, frames, Theta)`` with ``frames = [O_0, ..., O_L]``.
+    """
+    depth = V.positive_int(depth, "depth")
+    width = V.positive_int(width, "width")
+    s = problem.s
+    a0 = np.asarray(a0, dtype=float) * np.ones(s)
+    if np.any(a0 < 0) or not np.all(np.isfinite(a0)):
+        raise ValueError("a0 must be finite and >= 0")
+    if depth >= 2 and width < s:
+        raise ValueError(f"width {width} < s = {s}: no room for s aligned channels")
+    rng = np.random.default_rng(seed)
+    frames = [problem.U]
+    for _ in range(depth - 1):
+        Q, _r = np.linalg.qr(rng.standard_normal((width, s)))
+        frames.append(Q)
+    frames.append(problem.R @ problem.V)
+    Ws = [frames[l] @ (a0[:, None] * frames[l - 1].T) for l in range(1, depth + 1)]
+    if theta is None:
+        Theta = np.zeros_like(Ws[0])
+    else:
+        Theta = np.asarray(theta, dtype=float)
+        Theta = Theta - (Theta @ problem.U) @ problem.U.T
+    Ws[0] = Ws[0] + Theta
+    return Ws, frames, Theta
+
+
+def aligned_step(a, sigma, lam: float, depth: int, eta: float):
+    """One step of the scalar mode recursion of Theorem ``thm-ch5-aligned`` (item 1):
+    ``a <- a - eta (sigma (sigma a^L - 1) a^{L-1} + lam a)``, entrywise."""
+    a = np.asarray(a, dtype=float)
+    L = depth
+    return a - eta * (sigma * (sigma * a ** L - 1.0) * a ** (L - 1) + lam * a)
+
+
+def aligned_modes(a0, sigma, lam: float, depth: int, eta: float, steps: int) -> np.ndarray:
+    """The scalar recursion iterated: array ``(steps + 1, s)`` of ``a_i(t)``."""
+    sigma = np.asarray(sigma, dtype=float)
+    a = np.asarray(a0, dtype=float) * np.ones_like(sigma)
+    out = np.empty((steps + 1, sigma.size))
+    out[0] = a
+    for k in range(steps):
+        a = aligned_step(a, sigma, lam, depth, eta)
+        out[k + 1] = a
+    return out
+
+
+def aligned_step_size(a0, sigma, lam: float, depth: int) -> float:
+    """The step-size bound of Theorem ``thm-ch5-aligned``:
+    ``eta <= min_i 1 / ((2L - 1) sigma_i^{2/L} xbar_i^{2L-2} + lam)`` with
+    ``xbar_i = max(1, sigma_i^{1/L} a_i(0))``."""
+    sigma = np.asarray(sigma, dtype=float)
+    L = V.positive_int(depth, "depth")
+    x0 = sigma ** (1.0 / L) * np.asarray(a0, dtype=float)
+    xbar = np.maximum(1.0, x0)
+    return float(np.min(1.0 / ((2 * L - 1) * sigma ** (2.0 / L) * xbar ** (2 * L - 2) + lam)))
+
+
+def _roots(tau: float, L: int):
+    """Positive roots ``x_- <= x_+`` of ``tau = x^{L-2} (1 - x^L)`` (``None`` if there is none);
+    for ``L <= 2`` there is at most the root ``x_+`` (``x_- = 0``)."""
+    if L == 1:
+        return 0.0, 1.0 / (1.0 + tau)
+    if L == 2:
+        return (0.0, float(np.sqrt(1.0 - tau))) if tau < 1 else None
+    h = lambda x: x ** (L - 2) * (1.0 - x ** L)
+    x0 = ((L - 2) / (2 * L - 2)) ** (1.0 / L)
+    if h(x0) <= tau:
+        return None
+    lo, hi = 0.0, x0                     # h increasing on [0, x0]
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if h(mid) < tau else (lo, mid)
+    xm = 0.5 * (lo + hi)
+    lo, hi = x0, 1.0                     # h decreasing on [x0, 1]
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if h(mid) > tau else (lo, mid)
+    return xm, 0.5 * (lo + hi)
+
+
+@dataclass(frozen=True)
+class AlignedPrediction:
+    """What Theorem ``thm-ch5-aligned`` predicts for each mode ``i`` (arrays of length ``s``).
+
+    ``tau = lam sigma^{-2/L}``; ``x = sigma^{1/L} a``; ``converges`` says whether the mode goes to
+    the nonzero branch (else it collapses to 0); ``a_limit`` the limit of ``a_i(t)``;
+    ``a_saddle = x_- sigma^{-1/L}`` (0 if none); ``rate`` the asymptotic per-step rate
+    ``alpha_i = eta sigma^{2/L} F'(x_+)`` (or ``eta lam`` for a collapsing mode, ``L >= 3``);
+    ``rate_bound`` the guaranteed rate ``eta sigma^{2/L} s_i`` of item 3 (secant slope ``s_i``).
+    """
+
+    tau: np.ndarray
+    converges: np.ndarray
+    a_limit: np.ndarray
+    a_saddle: np.ndarray
+    rate: np.ndarray
+    rate_bound: np.ndarray
+
+
+def aligned_prediction(a0, sigma, lam: float, depth: int, eta: float) -> AlignedPrediction:
+    """The limits and rates of Theorem ``thm-ch5-aligned`` for the modes started at ``a0``."""
+    sigma = np.asarray(sigma, dtype=float)
+    L = V.positive_int(depth, "depth")
+    lam = V.nonneg_float(lam, "lam", positive=True)
+    a0 = np.asarray(a0, dtype=float) * np.ones_like(sigma)
+    s = sigma.size
+    tau = lam * sigma ** (-2.0 / L)
+    conv = np.zeros(s, bool)
+    a_lim, a_sad, rate, rbound = (np.zeros(s) for _ in range(4))
+    for i in range(s):
+        h = eta * sigma[i] ** (2.0 / L)
+        x0 = sigma[i] ** (1.0 / L) * a0[i]
+        roots = _roots(tau[i], L)
+        if roots is None or x0 < roots[0] or x0 == 0:
+            rate[i] = eta * lam if L >= 3 else h * (tau[i] - 1.0) if L == 2 else np.nan
+            continue
+        xm, xp = roots
+        a_sad[i] = xm * sigma[i] ** (-1.0 / L)
+        conv[i] = True
+        a_lim[i] = xp * sigma[i] ** (-1.0 / L)
+        dF = xp ** (L - 2) * ((2 * L - 2) * xp ** L - (L - 2)) if L >= 2 else 1.0 + tau[i]
+        rate[i] = h * dF
+        if x0 >= xp:
+            rbound[i] = h * dF
+        else:
+            grid = np.linspace(x0, xp, 4001)[:-1]
+            F = (grid ** L - 1.0) * grid ** (L - 1) + tau[i] * grid
+            rbound[i] = h * float(np.min(F / (grid - xp)))
+    return AlignedPrediction(tau=tau, converges=conv, a_limit=a_lim, a_saddle=a_sad, rate=rate,
+                             rate_bound=rbound)
+
+
+@dataclass(frozen=True)
+class AlignedRun:
+    """Matrix gradient descent from a spectral initialization, read in the aligned frames.
+
+    ``modes[t, l, i] = (O_l^T W_l(t) O_{l-1})_{ii}``; ``alignment[t]`` the largest Frobenius norm
+    of what is left of any layer after removing its aligned part (and ``(1 - eta lam)^t Theta``
+    from ``W_1``); ``on``, ``off``, ``imbalance`` the on-subspace error, ``||W_{L:1} P_perp||_F``
+    and ``max_j ||D_j||_F`` at every step."""
+
+    modes: np.ndarray
+    alignment: np.ndarray
+    on: np.ndarray
+    off: np.ndarray
+    imbalance: np.ndarray
+    weights: list
+
+
+def aligned_gd(problem: InverseProblem, data: TrainingData, weights, frames, Theta, *, lam: float,
+               eta: float, steps: int) -> AlignedRun:
+    """Run plain matrix gradient descent (``dlinv.gradients``, no use of the alignment) from
+    ``weights`` and measure at every step how far the iterates are from the aligned form."""
+    Ws = [np.array(W, dtype=float) for W in weights]
+    L = len(Ws)
+    U, R = problem.U, problem.R
+    AR = problem.A @ R
+    Syy, Sxy = data.Syy, data.Sxy
+    Pperp = np.eye(problem.m) - U @ U.T
+    modes = np.empty((steps + 1, L, problem.s))
+    align, on, off, imb = (np.empty(steps + 1) for _ in range(4))
+    for t in range(steps + 1):
+        dev = 0.0
+        for l in range(L):
+            a = np.einsum("ij,ik,kj->j", frames[l + 1], Ws[l], frames[l])  # diag(O_l^T W_l O_{l-1})
+            modes[t, l] = a
+            rest = Ws[l] - frames[l + 1] @ (a[:, None] * frames[l].T)
+            if l == 0:
+                rest = rest - (1.0 - eta * lam) ** t * Theta
+            dev = max(dev, float(np.linalg.norm(rest)))
+        align[t] = dev
+        fwd = [np.eye(problem.m)]                       # fwd[j] = W_{j:1}
+        for W in Ws:
+            fwd.append(W @ fwd[-1])
+        E = fwd[-1]
+        on[t] = float(np.linalg.norm(E @ AR - R))
+        off[t] = float(np.linalg.norm(E @ Pperp))
+        imb[t] = max((float(np.linalg.norm(Ws[j + 1].T @ Ws[j + 1] - Ws[j] @ Ws[j].T))
+                      for j in range(L - 1)), default=0.0)
+        if t < steps:
+            G = E @ Syy - Sxy
+            back = G                                    # W_{L:j+1}^T G, from j = L down
+            new = [None] * L
+            for j in range(L - 1, -1, -1):
+                new[j] = Ws[j] - eta * (back @ fwd[j].T + lam * Ws[j])
+                back = Ws[j].T @ back
+            Ws = new
+    return AlignedRun(modes=modes, alignment=align, on=on, off=off, imbalance=imb, weights=Ws)
+
+
+def check_aligned_modes(modes, a0, sigma, lam: float, depth: int, eta: float, *,
+                        limit_tol: float = 1e-8, rate_tol: float = 0.02) -> dict:
+    """The lab's check of Theorem ``thm-ch5-aligned``, items 2-3, on measured mode trajectories
+    ``modes`` (array ``(T + 1, s)`` of ``a_i(t)``). Raises ``AssertionError`` (naming the item) if
+
+    - a converging mode ends farther than ``limit_tol`` (relative to ``max(a_+, sigma^{-1/L})``)
+      from its limit ``a_+``; a collapsing mode does not end below ``1e-3`` of that scale, or its
+      late rate differs from the predicted one (``eta lam`` for ``L >= 3``) by more than
+      ``rate_tol`` relatively;
+    - for a converging mode, ``|a_i(t) - a_+| > (1 - rate_bound)^t |a_i(0) - a_+|`` at some step
+      (the guaranteed rate of item 3), or the measured late rate (slope of ``log|a_i - a_+|``
+      on the second quarter of the steps where the error exceeds 1e-11) differs from
+      ``alpha_i`` by more than ``rate_tol`` relatively.
+
+    Returns the prediction and the measured late rates.
+    """
+    modes = np.asarray(modes, dtype=float)
+    pred = aligned_prediction(a0, sigma, lam, depth, eta)
+    sigma = np.asarray(sigma, dtype=float)
+    t = np.arange(modes.shape[0])
+    measured = np.full(sigma.size, np.nan)
+    for i in range(sigma.size):
+        scale = max(pred.a_limit[i], sigma[i] ** (-1.0 / depth))
+        if not pred.converges[i]:
+            assert modes[-1, i] <= 1e-3 * scale, (
+                f"mode {i + 1}: final a = {modes[-1, i]:.3g}, but the theorem predicts collapse to 0 "
+                f"(item 2 of the aligned theorem)")
+            n = modes.shape[0]
+            r = log_rate(t, np.abs(modes[:, i]), n // 2, n - 1)
+            measured[i] = 1.0 - np.exp(-r)
+            assert abs(measured[i] / pred.rate[i] - 1.0) <= rate_tol, (
+                f"mode {i + 1}: collapses at {measured[i]:.4g} per step, predicted {pred.rate[i]:.4g} "
+                f"(item 2 of the aligned theorem)")
+            continue
+        err_end = abs(modes[-1, i] - pred.a_limit[i]) / scale
+        assert err_end <= limit_tol, (
+            f"mode {i + 1}: final a = {modes[-1, i]:.6g}, predicted limit {pred.a_limit[i]:.6g} "
+            f"(item 2 of the aligned theorem)")
+        e = np.abs(modes[:, i] - pred.a_limit[i])
+        bound = (1.0 - pred.rate_bound[i]) ** t * e[0]
+        bad = np.nonzero(e > bound * (1 + 1e-9) + 1e-14)[0]
+        assert bad.size == 0, (
+            f"mode {i + 1}: |a(t) - a_+| above the guaranteed (1 - {pred.rate_bound[i]:.4g})^t bound "
+            f"at t = {bad[0]} (item 3 of the aligned theorem)")
+        big = np.nonzero(e > 1e-11 * scale)[0]
+        if big.size >= 8:
+            lo, hi = big[len(big) // 2], big[-1]
+            if hi - lo >= 4:
+                r = log_rate(t, e, lo, hi)
+                measured[i] = 1.0 - np.exp(-r)
+                assert abs(measured[i] / pred.rate[i] - 1.0) <= rate_tol, (
+                    f"mode {i + 1}: measured late rate {measured[i]:.5g} per step, predicted "
+                    f"alpha = {pred.rate[i]:.5g} (item 3 of the aligned theorem)")
+    return {"prediction": pred, "measured_rate": measured}
+
+
+def check_aligned_offsubspace(off, imbalance, run_modes, Theta, frames, eta: float, lam: float, *,
+                              rtol: float = 1e-8) -> float:
+    """Items 4-5 of Theorem ``thm-ch5-aligned`` on a measured run: the imbalance equals
+    ``(1 - eta lam)^{2t} ||Theta Theta^T||_F`` and ``||W_{L:1}(t) P_perp||_F`` equals
+    ``(1 - eta lam)^t ||diag(a(t)^{L-1}) O_1^T Theta||_F`` (``run_modes[t, l, i]``, balanced modes,
+    read from the last layer). Raises ``AssertionError``; returns the largest relative error."""
+    off = np.asarray(off, dtype=float)
+    t = np.arange(off.size)
+    q = (1.0 - eta * lam) ** t
+    L = run_modes.shape[1]
+    aL = run_modes[:, -1, :]
+    core = frames[1].T @ Theta
+    pred_off = q * np.array([np.linalg.norm(a[:, None] ** (L - 1) * core) for a in aL])
+    pred_imb = q ** 2 * np.linalg.norm(Theta @ Theta.T)
+    # relative error, with a floor at rounding level of the initial size (late values are tiny)
+    err_off = float(np.max(np.abs(off - pred_off) / (pred_off + 1e-10 * pred_off.max())))
+    err_imb = float(np.max(np.abs(np.asarray(imbalance) - pred_imb) / (pred_imb + 1e-10 * pred_imb[0])))
+    assert err_off <= rtol, f"off-subspace norm differs from item 5 by {err_off:.1e} (relative)"
+    assert err_imb <= rtol, f"imbalance differs from item 4 by {err_imb:.1e} (relative)"
+    return max(err_off, err_imb)
+
+
+def check_phase3_run(t, off, suffix, first0: float, *, eta: float, lam: float, eps: float,
+                     T3_measured: int | None, rate_tol: float = 0.05) -> dict:
+    """The lab's check of Theorem ``thm-phase3`` on a recorded run (steps ``t``, off-subspace norm
+    ``off``, ``suffix = ||W_{L:2}(t)||_2``, ``first0 = ||W_1(0) P_perp||_F``). Raises
+    ``AssertionError`` if
+
+    - ``off(t) > ||W_{L:2}(t)||_2 (1 - eta lam)^t first0`` at a recorded step (eq. ``eq-phase3-bound``);
+    - the late decay rate of ``off`` (second half of the run) differs from ``eta lam`` by more
+      than ``rate_tol`` relatively (the rate of item 1 of the theorem);
+    - the measured time ``T3_measured`` to reach ``eps`` exceeds the predicted time with
+      ``B = max_t ||W_{L:2}(t)||_2`` (eq. ``eq-phase3-time``).
+
+    Returns the predicted time, the tightest ratio off/bound and the late rate."""
+    t = np.asarray(t, dtype=float)
+    off = np.asarray(off, dtype=float)
+    suffix = np.asarray(suffix, dtype=float)
+    bound = suffix * (1.0 - eta * lam) ** t * first0
+    worst = float(np.max(off / bound))
+    assert worst <= 1 + 1e-12, f"off-subspace norm above the phase-3 bound (ratio {worst:.3f})"
+    late = log_rate(t, off, t[-1] / 2, t[-1])
+    assert abs(late / (eta * lam) - 1) <= rate_tol, (
+        f"late decay rate {late:.3g} per step, phase-3 rate eta lambda = {eta * lam:.3g}")
+    B = float(np.max(suffix))
+    T3_pred = float(np.log(max(B * first0 / eps, 1.0)) / (eta * lam))
+    assert T3_measured is not None and T3_measured <= T3_pred, (
+        f"measured T3 = {T3_measured} after the predicted {T3_pred:.0f}")
+    return {"T3_pred": T3_pred, "worst_ratio": worst, "late_rate": late}

@@ -5,6 +5,7 @@ import pytest
 
 import dlinv
 from dlinv import convergence as cv
+from dlinv import theory
 from dlinv.network import check_weights
 from dlinv.train import History
 
@@ -264,3 +265,37 @@ def test_input_validation():
         cv.phase1_constants(W, prob, few)
     with pytest.raises(ValueError, match="depth"):
         cv.expected_operator_gain(10, 0, 5)
+
+
+# ---- the aligned case (thm-ch5-aligned) -----------------------------------------------------------
+@pytest.mark.parametrize("L", [2, 3, 4, 6])
+def test_aligned_limit_is_chapter4_nonzero_branch(L):
+    sig = np.array([1.5, 1.0, 0.7])
+    lam = 0.05
+    pred = cv.aligned_prediction(1.0, sig, lam, L, 0.01)
+    assert pred.converges.all()
+    np.testing.assert_allclose(pred.a_limit ** L, theory.spectral_limit(sig, lam, L, branch="nonzero"),
+                               rtol=1e-10)
+    # the limit is a fixed point of the scalar recursion, and F'(x_+) > 0
+    np.testing.assert_allclose(cv.aligned_step(pred.a_limit, sig, lam, L, 0.01), pred.a_limit,
+                               rtol=1e-12)
+    assert np.all(pred.rate > 0)
+
+
+def test_aligned_thresholds_match_chapter4():
+    L = 4
+    cL = theory.collapse_threshold(L)
+    sig = np.array([1.0])
+    below = cv.aligned_prediction(1.0, sig, 0.999 * cL, L, 0.01)
+    above = cv.aligned_prediction(1.0, sig, 1.001 * cL, L, 0.01)
+    assert below.converges[0] and not above.converges[0]
+    # near the threshold both roots approach x_* with x_*^L = (L-2)/(2L-2)
+    x_star = ((L - 2) / (2 * L - 2)) ** (1 / L)
+    assert abs(below.a_saddle[0] - x_star) < 0.05 and abs(below.a_limit[0] - x_star) < 0.05
+
+
+def test_aligned_step_size_formula():
+    sig, a0, lam, L = np.array([2.0, 0.5]), np.array([1.0, 3.0]), 0.1, 3
+    xbar = np.maximum(1, sig ** (1 / L) * a0)
+    expected = np.min(1 / ((2 * L - 1) * sig ** (2 / L) * xbar ** (2 * L - 2) + lam))
+    assert cv.aligned_step_size(a0, sig, lam, L) == pytest.approx(expected)
