@@ -25,7 +25,7 @@ __all__ = [
 REF = {
     "thm-minnorm": "the minimum-norm solution (Theorem 1.1)",
     "thm-oracle-exact": "the oracle is exact on S and blind to (AS)^perp (Theorem 1.3)",
-    "def-oracle": "the definition of the oracle (Definition 1.4)",
+    "def-oracle": "the definition of the oracle (Definition 1.3)",
     "lem-ch1-test-error": "the error of a linear solution operator (Lemma 1.1)",
     "thm-noise-amplification": "noise amplification (Theorem 1.4)",
     "thm-oracle-min": "the oracle is the smallest exact solution operator (Theorem 1.5)",

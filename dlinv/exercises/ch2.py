@@ -24,10 +24,10 @@ __all__ = [
 
 #: the chapter's results as the book numbers them (labels in chapters/02-learning-linear-maps)
 REF = {
-    "eq-gd-single": "the GD update with coupled weight decay, equation (2.8)",
+    "eq-gd-single": "the GD update with coupled weight decay, equation (2.11)",
     "lem-frozen-single": "Lemma A for one layer (Lemma 2.3)",
-    "thm-ridge": "the weight-decay (ridge) solution (Theorem 2.5)",
-    "thm-gd-single": "what GD without weight decay returns (Theorem 2.4)",
+    "thm-ridge": "the weight-decay (ridge) solution (Theorem 2.4)",
+    "thm-gd-single": "what GD without weight decay returns (Theorem 2.3)",
 }
 
 
