@@ -153,16 +153,16 @@ def latent_second_moment(problem: InverseProblem, data: TrainingData) -> np.ndar
 
 def ridge_bias(problem: InverseProblem, data: TrainingData, lam: float) -> float:
     """Exact on-subspace error of the ridge map for any latent second moment ``C``:
-    ``||W_lam A R - R||_F = lam ||(C K + lam I_s)^{-1}||_F`` with ``K = (AR)^T (AR)``
-    (Theorem ``thm-ridge``). For whitened codes it equals ``(sum_i (lam/(sigma_i^2+lam))^2)^{1/2}``
+    ``||W_lam A R - R||_F = lam ||(C G + lam I_s)^{-1}||_F`` with the Gram matrix
+    ``G = (AR)^T (AR)`` (Theorem ``thm-ridge``). For whitened codes it equals ``(sum_i (lam/(sigma_i^2+lam))^2)^{1/2}``
     (eq. ``eq-ridge-bias``, also :func:`dlinv.theory.on_subspace_bias` with depth 1)."""
     lam = V.nonneg_float(lam, "lam")
     C = latent_second_moment(problem, data)
     if lam == 0:
         # the min-norm interpolant: exact on S iff C is invertible (rank Z = s)
         return float(np.linalg.norm(ridge_solution(data, 0.0) @ problem.AR - problem.R))
-    K = problem.AR.T @ problem.AR
-    return lam * float(np.linalg.norm(np.linalg.inv(C @ K + lam * np.eye(problem.s))))
+    G = problem.AR.T @ problem.AR
+    return lam * float(np.linalg.norm(np.linalg.inv(C @ G + lam * np.eye(problem.s))))
 
 
 def ridge_oracle_crossing(problem: InverseProblem, lam: float) -> float:
