@@ -42,6 +42,21 @@ class TradeoffExplorer(Explorer):
         self.lams = tuple(float(x) for x in lams)
         self.cache = RunCache(self.problem, self.data, grid=BUDGETS)
         self._eta = {}
+        self._limits = {}
+
+    def _limit_error(self, depth: int, fine, noise: float) -> np.ndarray:
+        """Predicted relative error of the closed-form limits ``W_lambda`` on ``fine``: the terms of
+        the error decomposition at noise 1 are computed once per depth (its noise terms scale as
+        ``sigma^2``), as :func:`dlinv.metrics.predicted_relative_error` would give them."""
+        key = (depth, tuple(fine))
+        if key not in self._limits:
+            P = self.problem
+            dec = [metrics.error_decomposition(theory.regularized_limit(P, lam, depth, "nonzero"), P, 1.0)
+                   for lam in fine]
+            self._limits[key] = (np.array([x["bias"] for x in dec]),
+                                 np.array([x["on_noise"] + x["off_noise"] for x in dec]))
+        bias, noise_terms = self._limits[key]
+        return np.sqrt((bias + noise ** 2 * noise_terms) / self.problem.s)
 
     def eta_for(self, depth: int, seed: int) -> float:
         key = (depth, seed)
@@ -61,8 +76,7 @@ class TradeoffExplorer(Explorer):
         dec = {lam: metrics.error_decomposition(E, P, noise) for lam, E in maps.items()}
         err = np.array([math.sqrt(dec[lam]["total"] / P.s) for lam in self.lams])
         fine = np.geomspace(min(x for x in self.lams if x > 0), max(self.lams), 60)
-        limit = np.array([metrics.predicted_relative_error(theory.regularized_limit(P, lam, depth, "nonzero"), P, noise)
-                          for lam in fine])
+        limit = self._limit_error(depth, fine, noise)
         best = int(np.argmin(err))
         return {"settings": {"steps": steps, "noise": noise, "depth": depth, "seed": seed}, "eta": eta,
                 "dec": dec, "err": err, "fine": fine, "limit": limit, "best": best,
