@@ -600,10 +600,29 @@ def _render(ex: StaticExplorer, *, include_js: bool, uid: str) -> str:
     return "\n".join(parts)
 
 
-def show_static_collapse():
-    """Precompute and display the static collapse explorer (for the Chapter 4 lab); returns it."""
+MISSING = ("The static explorer needs the packages altair and vl-convert-python "
+           "(pip install altair vl-convert-python); the live explorer below works without them.")
+
+
+def show(kind: str, *args, **kwargs):
+    """Precompute and display one static explorer (``kind``: "training", "tradeoff" or
+    "collapse"); returns it. Without altair or vl-convert-python (e.g. a bare Colab kernel) it
+    prints what to install and returns None instead of failing the notebook."""
     from IPython.display import display
 
-    ex = static_collapse_explorer()
+    make = {"training": static_training_explorer, "tradeoff": static_tradeoff_explorer,
+            "collapse": static_collapse_explorer}[kind]
+    try:
+        import altair  # noqa: F401
+        import vl_convert  # noqa: F401
+    except ImportError:
+        print(MISSING)
+        return None
+    ex = make(*args, **kwargs)
     display(ex)
     return ex
+
+
+def show_static_collapse():
+    """The static collapse explorer of Chapter 4, precomputed and displayed (about 1 s); returns it."""
+    return show("collapse")
