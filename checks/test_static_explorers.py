@@ -142,6 +142,24 @@ def explorers_on(page) -> list[dict]:
         cfg: JSON.parse(document.getElementById(e.id + '-cfg').textContent)}))""")
 
 
+def verify(ctx, key: str, previous: str | None = None) -> None:
+    """The marks and the readout of explorer ``uid`` show the grid row ``key``."""
+    page, label, uid, wanted, expect, rows, spec, cfg = ctx
+    shown = page.evaluate(READ_MARKS, [uid, wanted])
+    exp = expect(rows[key], spec)
+    for mark, (_, tuples) in exp.items():
+        assert shown[mark] is not None, f"{label} {uid}: mark {mark} not in the scenegraph"
+        assert _same(shown[mark], tuples), (
+            f"{label} {uid} at {key}: mark {mark} shows {len(shown[mark])} items that are not the "
+            f"precomputed grid row ({len(tuples)} expected)")
+    if previous is not None and previous != key:
+        old = expect(rows[previous], spec)
+        changed = [m for m in exp if not _same(old[m][1], exp[m][1])]
+        assert changed, f"{label} {uid}: the grid rows {previous} and {key} are identical?"
+    readout = page.text_content(f"#{uid} .dlinv-readout")
+    assert readout == cfg["readouts"][key], f"{label} {uid}: readout of {key} not shown"
+
+
 def check_page(page, url: str, label: str) -> dict:
     """Open ``url`` and exercise every static explorer on it; returns {uid: [redraw ms]}."""
     remote, console_errors = [], []
@@ -162,22 +180,8 @@ def check_page(page, url: str, label: str) -> dict:
         expect = EXPECT[ex["kind"]]
         wanted = {k: v[0] for k, v in expect(rows[",".join(map(str, current))], spec).items()}
 
-        def verify(key, previous=None):
-            shown = page.evaluate(READ_MARKS, [uid, wanted])
-            exp = expect(rows[key], spec)
-            for mark, (_, tuples) in exp.items():
-                assert shown[mark] is not None, f"{label} {uid}: mark {mark} not in the scenegraph"
-                assert _same(shown[mark], tuples), (
-                    f"{label} {uid} at {key}: mark {mark} shows {len(shown[mark])} items that are not the "
-                    f"precomputed grid row ({len(tuples)} expected)")
-            if previous is not None and previous != key:
-                old = expect(rows[previous], spec)
-                changed = [m for m in exp if not _same(old[m][1], exp[m][1])]
-                assert changed, f"{label} {uid}: the grid rows {previous} and {key} are identical?"
-            readout = page.text_content(f"#{uid} .dlinv-readout")
-            assert readout == cfg["readouts"][key], f"{label} {uid}: readout of {key} not shown"
-
-        verify(",".join(map(str, current)))
+        ctx = (page, label, uid, wanted, expect, rows, spec, cfg)
+        verify(ctx, ",".join(map(str, current)))
         ms = []
         for i, c in enumerate(cfg["controls"]):
             n = c["name"]
@@ -191,7 +195,7 @@ def check_page(page, url: str, label: str) -> dict:
                 assert t_frame <= REDRAW_MS, (f"{label} {uid}: moving {n} to {c['values'][v]} took "
                                               f"{t_frame:.0f} ms (Vega run {t_run:.0f} ms) > {REDRAW_MS} ms")
                 assert page.get_attribute(f"#{uid}-{n}", "aria-valuetext") == c["values"][v]
-                verify(key, before)
+                verify(ctx, key, before)
         times[uid] = ms
     mine = [e for e in console_errors if "vega" in e.lower() or "dlinv" in e.lower() or "TypeError" in e]
     assert not mine, f"{label}: errors in the console: {mine}"

@@ -6,6 +6,7 @@ import contextlib
 import html
 import time
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ..problem import check_problem_data, make_training_data, random_problem
 from ._figures import DPI, _fmt, _new_figure, _png
@@ -104,7 +105,7 @@ class Explorer:
     ``readout(data)``.
     """
 
-    CONTROLS: dict = {}
+    CONTROLS: ClassVar[dict] = {}
     BUSY = "computing..."
     FIGSIZE = (10.0, 4.0)
     ROW_HEIGHT = 3.4
@@ -142,7 +143,7 @@ class Explorer:
         return unique
 
     #: the most expensive settings (overridden by subclasses)
-    worst: dict = {}
+    worst: ClassVar[dict] = {}
 
     # -- one update ---------------------------------------------------------------------------------
     def update(self, **overrides) -> Frame:

@@ -1,6 +1,8 @@
 """The collapse explorer (Chapter 4): the scalar problem of one direction and its thresholds."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from .. import _validate as V
@@ -15,7 +17,7 @@ class CollapseExplorer(Explorer):
     direction (Chapter 4): its landscape, its stationary points, and where ``mu = lam sigma^{-2/L}``
     sits against the local threshold ``c_L`` and the global threshold ``c*_L``."""
 
-    CONTROLS = {
+    CONTROLS: ClassVar[dict] = {
         "depth": Control("depth L", 5, kind="int", lo=1, hi=8),
         "lam": Control("weight decay λ", 0.25, options=(0.0, 0.01, 0.03, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35,
                                                        0.4, 0.5, 0.7, 1.0, 1.5)),
@@ -24,7 +26,7 @@ class CollapseExplorer(Explorer):
     BUSY = "computing..."
     FIGSIZE = (10.5, 4.0)
     ROW_HEIGHT = 3.3
-    worst = {"depth": 8, "lam": 1.5, "sigma": 0.25}
+    worst: ClassVar[dict] = {"depth": 8, "lam": 1.5, "sigma": 0.25}
 
     def compute(self, *, depth, lam, sigma) -> dict:
         L = V.positive_int(depth, "depth")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -22,7 +23,7 @@ class SingleLayerExplorer(Explorer):
     ``1 - eta (mu_i + lam)``. The step size is a fraction of the stability limit
     ``2 / (lambda_max(Syy) + lam)`` (eq. ``eq-step-limit``)."""
 
-    CONTROLS = {
+    CONTROLS: ClassVar[dict] = {
         "lam": Control("weight decay λ", 0.02, options=(0.0, 1e-3, 3e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.3, 1.0)),
         "eta_frac": Control("η / η_max", 0.5, options=(0.05, 0.1, 0.2, 0.5, 0.9, 0.98, 1.02, 1.1)),
         "init": Control("initialization", "random", kind="toggle", options=("zero", "random")),
@@ -31,7 +32,7 @@ class SingleLayerExplorer(Explorer):
     BUSY = "computing..."
     FIGSIZE = (10.5, 4.2)
     ROW_HEIGHT = 3.4
-    worst = {"steps": 10000, "eta_frac": 0.98}
+    worst: ClassVar[dict] = {"steps": 10000, "eta_frac": 0.98}
     CAP = 1e8  # trajectories above this are not drawn (a diverging run)
 
     def __init__(self, problem: InverseProblem | None = None, data: TrainingData | None = None, W0=None, *,
@@ -129,9 +130,9 @@ class SingleLayerExplorer(Explorer):
         parts = [head, f"ρ = max_i |1 − η(μ_i + λ)| = {rho:.4f} (slowest: {slow})"]
         if data["error"] is not None:
             fac = float(np.max(np.abs(data["factors"])))
-            return " | ".join(parts + [f"η is above the stability limit: the top direction is multiplied by "
+            return " | ".join(parts + [(f"η is above the stability limit: the top direction is multiplied by "
                                        f"{fac:.3g} > 1 every step, so gradient descent diverges ({data['error']}). "
-                                       f"Choose η/η_max < 1"])
+                                       f"Choose η/η_max < 1")])
         h = data["result"].history
         pred = data["frozen0"] * float(theory.frozen_factor(eta, lam, st["steps"]))
         parts.append(f"‖W(t)P⊥‖_F: {data['frozen0']:.3g} → {h['off_subspace'][-1]:.3g} "

@@ -189,7 +189,7 @@ def static_training_explorer(problem=None, data=None, *, grid=None, steps: int =
             d = frame.data
             res = d["result"]
             h = res.history
-            off1 = h["off_subspace_first"] if "off_subspace_first" in h else None
+            off1 = h["off_subspace_first"] if "off_subspace_first" in h else None  # noqa: SIM401
             every = max(1, h.step.size // 10)
             law_t = h.step[::every]
             law = (off1[0] * theory.frozen_factor(res.eta, res.lam, law_t)
@@ -422,7 +422,7 @@ def static_collapse_explorer(*, grid=None, points: int = 61):
             mu = lam * sigma ** (-2.0 / L)
             cL, cs = theory.collapse_threshold(L), theory.global_collapse_threshold(L)
             mu_max = max(1.3 * cL if np.isfinite(cL) else 3.0, 1.1 * mu, 0.05)   # as in CollapseExplorer
-            d = {"settings": dict(depth=L, lam=lam, sigma=sigma), "w_glob": w_glob, "w_loc": w_loc,
+            d = {"settings": {"depth": L, "lam": lam, "sigma": sigma}, "w_glob": w_glob, "w_loc": w_loc,
                  "w_minus": w_minus, "mu": mu, "cL": cL, "cs": cs}
             f0 = float(theory.scalar_objective(0.0, sigma, lam, L))
             w = np.linspace(0.0, 1.6 / sigma, points)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -24,7 +25,7 @@ class TradeoffExplorer(Explorer):
     terms of the error decomposition (Chapter 7). One step size for every ``lambda``: the auto rule
     (:func:`dlinv.train.suggest_step_size`) at ``lambda = 0``."""
 
-    CONTROLS = {
+    CONTROLS: ClassVar[dict] = {
         "steps": Control("budget T (steps)", 1000, options=BUDGETS),
         "noise": Control("test noise σ", 0.1, kind="float", lo=0.0, hi=0.5, step=0.02),
         "depth": Control("depth L", 3, kind="int", lo=1, hi=6),
@@ -33,7 +34,7 @@ class TradeoffExplorer(Explorer):
     BUSY = "training 7 networks..."
     FIGSIZE = (10.5, 4.2)
     ROW_HEIGHT = 3.4
-    worst = {"steps": 3000, "depth": 6, "noise": 0.5}
+    worst: ClassVar[dict] = {"steps": 3000, "depth": 6, "noise": 0.5}
 
     def __init__(self, problem=None, data=None, *, width: int = 32, lams=TRADEOFF_LAMS):
         super().__init__()
@@ -97,7 +98,7 @@ class TradeoffExplorer(Explorer):
     def draw(self, data, axes, compact=False):
         st = data["settings"]
         ax, ax2 = axes
-        x, zero = self._x(self.lams)
+        x, _zero = self._x(self.lams)
         c = "#2ca02c"
         ax.plot(x, data["err"], "o-", color=c, lw=2, ms=6, label=f"trained for T = {st['steps']} steps")
         ax.plot(data["fine"], data["limit"], "--", color=c, lw=1.5, label="closed-form limit $W_\\lambda$ ($T\\to\\infty$)")
@@ -139,10 +140,10 @@ class TradeoffExplorer(Explorer):
         b = data["best"]
         lam_b = self.lams[b]
         i0 = self.lams.index(0.0) if 0.0 in self.lams else None
-        parts = [f"budget T = {st['steps']} steps, L = {st['depth']}, w = {self.width}, η = {data['eta']:.3g} "
-                 f"(auto at λ = 0, the same for every λ), σ = {st['noise']:.2f}",
-                 f"best λ on the grid: {_fmt(lam_b)} (test error {data['err'][b]:.3g}, ηλT = "
-                 f"{data['eta'] * lam_b * st['steps']:.3g})"]
+        parts = [(f"budget T = {st['steps']} steps, L = {st['depth']}, w = {self.width}, η = {data['eta']:.3g} "
+                  f"(auto at λ = 0, the same for every λ), σ = {st['noise']:.2f}"),
+                 (f"best λ on the grid: {_fmt(lam_b)} (test error {data['err'][b]:.3g}, ηλT = "
+                  f"{data['eta'] * lam_b * st['steps']:.3g})")]
         if i0 is not None:
             parts.append(f"λ = 0: {data['err'][i0]:.3g}")
         parts.append(f"oracle {data['oracle']:.3g}, pseudo-inverse {data['pinv']:.3g}")

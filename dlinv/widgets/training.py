@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -37,7 +38,7 @@ class TrainingExplorer(Explorer):
     ``problem``/``data`` default to :func:`default_problem` (d=60, m=30, s=3, N=200, whitened).
     """
 
-    CONTROLS = {
+    CONTROLS: ClassVar[dict] = {
         "width": Control("width w", 64, options=WIDTHS),
         "depth": Control("depth L", 3, kind="int", lo=1, hi=8),
         "lam": Control("weight decay λ", 3e-2, options=LAMS),
@@ -49,7 +50,7 @@ class TrainingExplorer(Explorer):
     BUSY = "training..."
     FIGSIZE = (10.5, 7.2)
     ROW_HEIGHT = 3.6
-    worst = {"width": 800, "depth": 8, "steps": 10000, "lam": 3e-1, "eta": "auto", "noise": 1.0}
+    worst: ClassVar[dict] = {"width": 800, "depth": 8, "steps": 10000, "lam": 3e-1, "eta": "auto", "noise": 1.0}
 
     #: metrics recorded (plus ``suffix_norm`` for the phase-3 bound when it is cheap)
     RECORD = ("loss", "on_subspace", "off_subspace", "off_subspace_first")
