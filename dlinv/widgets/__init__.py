@@ -28,8 +28,9 @@ code).
 
 *Static explorers* (``dlinv.widgets.static``; they respond in the browser alone, with no kernel):
 the training, trade-off and collapse explorers precomputed on a grid of slider settings by the live
-explorers' own ``compute`` and drawn with Vega-Lite (:func:`static_training_explorer`,
-:func:`static_tradeoff_explorer`, :func:`static_collapse_explorer`).
+explorers' own ``compute`` and drawn with Vega-Lite (``static.static_training_explorer``,
+``static.static_tradeoff_explorer``, ``static.static_collapse_explorer``; ``static.show(kind)``
+precomputes and displays one in a notebook).
 
 Every live explorer has the same interface::
 
