@@ -56,6 +56,7 @@ from __future__ import annotations
 
 from ._base import (
     DEFAULT_DIMS,
+    LIVE_KIND_NOTE,
     LIVE_NOTE,
     Control,
     Explorer,
@@ -90,6 +91,7 @@ __all__ = [
     "DPI",
     "ETAS",
     "LAMS",
+    "LIVE_KIND_NOTE",
     "LIVE_NOTE",
     "NOISE_LEVELS",
     "STEPS",

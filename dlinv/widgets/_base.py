@@ -23,6 +23,11 @@ DEFAULT_DIMS = (60, 30, 3, 200)
 LIVE_NOTE = ("This page is static, so the sliders above do not respond here. The live version runs on "
              "Binder or Colab (rocket button at the top of the page) or locally (see the README); "
              "the figure below shows the same lesson for a few precomputed settings.")
+#: the first line of every live explorer: what kind of explorer this is (the static explorers of
+#: ``dlinv.widgets.static`` say the same of themselves)
+LIVE_KIND_NOTE = ("Live explorer (ipywidgets): it computes at every slider move, so it needs a running kernel "
+                  "(Binder, Colab or a local JupyterLab; rocket button at the top of the page). On the "
+                  "published page its sliders do not respond.")
 
 
 @contextlib.contextmanager
@@ -217,7 +222,9 @@ class Explorer:
         boxes = list(controls.values())
         grid = W.GridBox(boxes, layout=W.Layout(grid_template_columns="repeat(auto-fill, minmax(20em, 1fr))",
                                                  width="100%"))
-        box = W.VBox([grid, status, readout, image, out])
+        kind = W.HTML(value=f"<p class='dlinv-kind'><i>{html.escape(LIVE_KIND_NOTE)}</i></p>",
+                      layout=W.Layout(width="100%"))
+        box = W.VBox([kind, grid, status, readout, image, out])
         box.add_class("dlinv-explorer")
         return box
 

@@ -48,9 +48,6 @@ COLLAPSE_GRID = {"depth": (1, 2, 3, 4, 5, 6, 7, 8),
 STATIC_NOTE = ("Static explorer: it responds in your browser from runs precomputed with dlinv when "
                "this page was built (no kernel needed). Every slider setting is one precomputed "
                "run; other settings need the live explorer.")
-LIVE_KIND_NOTE = ("Live explorer (ipywidgets): it needs a running kernel (Binder, Colab or a local "
-                  "JupyterLab; rocket button at the top of the page). On the static site its "
-                  "sliders do not respond: use the static explorer above.")
 FLOOR = 1e-16
 
 _BUNDLE: str | None = None
