@@ -16,7 +16,7 @@ The report prints min / median / max, the load average before and after (the mac
 shared: compare the numbers with the load), and whether BLAS was limited to one thread
 (threadpoolctl). ``--threads`` also times one GD step at width 800, depth 8 with one BLAS thread
 and with the default number, which shows why the explorers pin BLAS to one thread.
-``--static`` instead measures the static explorers (:mod:`dlinv.widgets.static`): the CPU and
+``--static`` instead measures the static explorers (``dlinv.widgets.static``): the CPU and
 wall time of the precomputation of each grid (what the book build adds; the import of Altair
 counted once) and the size of the HTML block each adds to its page, with and without the inlined
 Vega JavaScript (about 0.9 MB, once per page). Their redraw time in the browser is measured by

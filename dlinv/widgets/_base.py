@@ -133,7 +133,7 @@ class Explorer:
     def corners(self) -> list[dict]:
         """Settings that put every knob at both ends of its range: the defaults, all knobs at their
         low end, all at their high end, the two alternating mixtures (knob 1 low, knob 2 high, ...
-        and the reverse), and :attr:`worst` (duplicates removed)."""
+        and the reverse), and ``worst`` (duplicates removed)."""
         names = list(self.CONTROLS)
         ends = [self.CONTROLS[n].extremes() for n in names]
         out = [self.defaults]

@@ -221,6 +221,8 @@ def static_training_explorer(problem=None, data=None, *, grid=None, steps: int =
     return _timed(build)
 
 
+# log axes: labels and grid lines at a few powers of ten only (fewer marks: a faster redraw)
+_LOG_AXIS = {"tickCount": 5, "format": "~e", "grid": True}
 _SWEEP = (("tr", "trained network"), ("or", "oracle"), ("pi", "pseudo-inverse"))
 _SWEEP_LABEL = {"tr": "trained network", "or": "oracle", "pi": "pseudo-inverse"}
 _SWEEP_COLOR = {"tr": "#2ca02c", "or": "#000000", "pi": "#7f7f7f"}
@@ -243,7 +245,7 @@ def _training_spec(grid, defaults, rows, P) -> dict:
         list(series), as_=["code", "value"]).transform_filter("isValid(datum.value)").transform_calculate(
         series=f"{json.dumps(series)}[datum.code]").mark_line(strokeWidth=2).encode(
         x=alt.X("t:Q", title="gradient descent step t"),
-        y=alt.Y("value:Q", scale=ylog, title="value (log scale)"), color=color,
+        y=alt.Y("value:Q", scale=ylog, title="value (log scale)", axis=_LOG_AXIS), color=color,
         detail="code:N").properties(name="train_curves")
     law = base.transform_flatten(["law_t", "law"]).transform_filter("isValid(datum.law)").transform_calculate(
         series=f"'{law_lab}'").mark_point(shape="circle", filled=False, size=45, strokeWidth=1.5).encode(
@@ -266,7 +268,8 @@ def _training_spec(grid, defaults, rows, P) -> dict:
     sv = base.transform_flatten(["sv", "svi"]).transform_calculate(what=f"'{sv_lab['sv']}'").mark_point(
         filled=True, size=30).encode(x=alt.X("svi:Q", title="index i (first s: signal directions)",
                                              scale=alt.Scale(domain=[0, P.m + 1])),
-                                     y=alt.Y("sv:Q", scale=ylog_sv, title="singular value of the map"),
+                                     y=alt.Y("sv:Q", scale=ylog_sv, title="singular value of the map",
+                                             axis=_LOG_AXIS),
                                      color=sv_col, shape=sv_shape).properties(name="train_sv")
     orc = base.transform_flatten(["orw", "oi"]).transform_calculate(what=f"'{sv_lab['orw']}'").mark_point(
         size=220, strokeWidth=2.5).encode(x="oi:Q", y=alt.Y("orw:Q", scale=ylog_sv), color=sv_col,
@@ -381,7 +384,7 @@ def _tradeoff_spec(grid, defaults, rows, ex) -> dict:
         list(dl), as_=["code", "value"]).transform_calculate(term=f"{json.dumps(dl)}[datum.code]").mark_line(
         point=True, strokeWidth=1.8).encode(x=alt.X("x:Q", scale=xs, axis=ax, title=xt),
                                             y=alt.Y("value:Q", scale=alt.Scale(type="log", domain=[1e-8, 10]),
-                                                    title="term of the squared error / s"),
+                                                    title="term of the squared error / s", axis=_LOG_AXIS),
                                             color=dcol).properties(name="tradeoff_terms")
     right = dec.properties(width=270, height=230, title="error decomposition of the trained maps")
     chart = alt.hconcat(left, right).resolve_scale(color="independent").add_params(
@@ -542,7 +545,7 @@ _GLUE = r"""
   sync();
   function draw() {
     if (!window.vegaEmbed) { return setTimeout(draw, 25); }
-    window.vegaEmbed("#" + uid + "-vis", spec, {renderer: "svg", actions: false})
+    window.vegaEmbed("#" + uid + "-vis", spec, {renderer: "canvas", actions: false})
       .then(function (r) {
         window.dlinvStatic = window.dlinvStatic || {};
         window.dlinvStatic[uid] = r.view;
