@@ -308,6 +308,7 @@ def _training_spec(grid, defaults, rows, P) -> dict:
 def _finish(chart, datasets: dict, description: str) -> dict:
     spec = chart.properties(description=description).to_dict()
     spec["datasets"] = datasets
+    spec["background"] = "white"   # readable in the theme's dark mode too (dark text on white)
     spec["config"] = {"view": {"stroke": "#ccc"}, "font": "sans-serif",
                       "axis": {"labelFontSize": 11, "titleFontSize": 12, "labelColor": "#222",
                                "titleColor": "#222"},
@@ -558,7 +559,8 @@ _GLUE = r"""
 """
 
 _CSS = """
-.dlinv-static-explorer{border:1px solid #ccc;border-radius:4px;padding:.6em .8em;margin:1em 0;max-width:100%}
+.dlinv-static-explorer{border:1px solid #ccc;border-radius:4px;padding:.6em .8em;margin:1em 0;max-width:100%;
+ background:#fff;color:#222}
 .dlinv-static-explorer .dlinv-kind{font-size:.9em;margin:0 0 .5em 0;color:#222}
 .dlinv-static-explorer .dlinv-controls{display:grid;grid-template-columns:repeat(auto-fill,minmax(14em,1fr));
  gap:.3em 1.2em;margin-bottom:.4em}
