@@ -14,7 +14,7 @@ from ._figures import _row_axes
 # ---- Chapter 4: the scalar problem and collapse ---------------------------------------------------------
 class CollapseExplorer(Explorer):
     """The scalar problem ``f(w) = (1/2)(sigma w - 1)^2 + (lam L/2) w^{2/L}`` of one singular
-    direction (Chapter 4): its landscape, its stationary points, and where ``mu = lam sigma^{-2/L}``
+    direction (Chapter 4): its landscape, its stationary points, and where ``tau = lam sigma^{-2/L}``
     sits against the local threshold ``c_L`` and the global threshold ``c*_L``."""
 
     CONTROLS: ClassVar[dict] = {
@@ -90,13 +90,13 @@ class CollapseExplorer(Explorer):
             if L >= 3:
                 ax2.axvline(data["cs"], color="0.3", ls="-.", lw=1,
                             label=f"global threshold $c^\\star_L$ = {data['cs']:.4f}")
-        ax2.axvline(data["mu"], color="#d62728", lw=2, alpha=0.8, label=f"this setting: $\\mu$ = {data['mu']:.3f}")
+        ax2.axvline(data["mu"], color="#d62728", lw=2, alpha=0.8, label=f"this setting: $\\tau$ = {data['mu']:.3f}")
         ax2.plot([data["mu"]], [sigma * data["w_loc"]], "o", color="#d62728", ms=7)
         ax2.set_xlim(0, data["mus"][-1])
         ax2.set_ylim(-0.03, 1.05)
-        ax2.set_xlabel("$\\mu = \\lambda\\sigma^{-2/L}$")
+        ax2.set_xlabel("$\\tau = \\lambda\\sigma^{-2/L}$")
         ax2.set_ylabel("$u = \\sigma w$ (1 = the oracle)")
-        ax2.set_title("stationary points against $\\mu$", fontsize=10)
+        ax2.set_title("stationary points against $\\tau$", fontsize=10)
         ax2.grid(True, alpha=0.3)
         if not compact:
             ax2.legend(fontsize=7, loc="lower left")
@@ -105,7 +105,7 @@ class CollapseExplorer(Explorer):
         st = data["settings"]
         L, lam, sigma, mu = st["depth"], st["lam"], st["sigma"], data["mu"]
         cL, cs = data["cL"], data["cs"]
-        head = f"L = {L}, σ = {sigma:.2f}, λ = {lam:.3g}: μ = λσ^(-2/L) = {mu:.4f}"
+        head = f"L = {L}, σ = {sigma:.2f}, λ = {lam:.3g}: τ = λσ^(-2/L) = {mu:.4f}"
         f0 = float(theory.scalar_objective(0.0, sigma, lam, L))
         if lam == 0:
             return head + " | no weight decay: the minimizer is the oracle value w = 1/σ = " f"{1 / sigma:.4g}"
@@ -117,12 +117,12 @@ class CollapseExplorer(Explorer):
             return head + " | L = 2: λ ≥ σ, the soft threshold has set this direction to 0"
         txt = f" | thresholds c*_{L} = {cs:.4f} (global), c_{L} = {cL:.4f} (local)"
         if data["w_loc"] == 0:
-            return head + txt + " | μ > c_L: no nonzero stationary point is left; every run collapses to w = 0"
+            return head + txt + " | τ > c_L: no nonzero stationary point is left; every run collapses to w = 0"
         fl = float(theory.scalar_objective(data["w_loc"], sigma, lam, L))
         if data["w_glob"] > 0:
-            return head + txt + (f" | μ < c*_L: the nonzero minimizer w+ = {data['w_loc']:.4g} is global "
+            return head + txt + (f" | τ < c*_L: the nonzero minimizer w+ = {data['w_loc']:.4g} is global "
                                  f"(f = {fl:.4f} < f(0) = {f0:.4f}); gradient descent started above "
                                  f"w- = {data['w_minus']:.3g} converges to it")
-        return head + txt + (f" | c*_L < μ ≤ c_L: w+ = {data['w_loc']:.4g} survives as a local minimizer but is "
+        return head + txt + (f" | c*_L < τ ≤ c_L: w+ = {data['w_loc']:.4g} survives as a local minimizer but is "
                              f"not global (f = {fl:.4f} > f(0) = {f0:.4f}): metastable; gradient descent started "
                              f"above w- = {data['w_minus']:.3g} keeps it")

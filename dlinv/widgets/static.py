@@ -399,7 +399,7 @@ def _tradeoff_spec(grid, defaults, rows, ex) -> dict:
 def static_collapse_explorer(*, grid=None, points: int = 61):
     """The collapse explorer (Chapter 4) on a grid of depth x weight decay x singular value
     (``COLLAPSE_GRID``): the scalar objective with its stationary points, and the stationary
-    points against ``mu = lam sigma^(-2/L)`` with the thresholds ``c_L`` and ``c*_L``."""
+    points against ``tau = lam sigma^(-2/L)`` with the thresholds ``c_L`` and ``c*_L``."""
     grid = dict(grid or COLLAPSE_GRID)
 
     def build():
@@ -498,7 +498,7 @@ def _collapse_spec(grid, defaults, rows, branches) -> dict:
         ["mus", "u_glob", "u_plus", "u_minus"]).transform_fold(list(bl), as_=["code", "u"]).transform_filter(
         "isValid(datum.u) && datum.mus <= mumax_now").transform_calculate(
         branch=f"{json.dumps(bl)}[datum.code]").mark_line(strokeWidth=2, clip=True).encode(
-        x=alt.X("mus:Q", scale=mu_scale, title="μ = λσ^(-2/L)"),
+        x=alt.X("mus:Q", scale=mu_scale, title="τ = λσ^(-2/L)"),
         y=alt.Y("u:Q", scale=alt.Scale(domain=[-0.03, 1.05]), title="u = σw (1 = the oracle)"),
         color=bcol, detail="code:N").properties(name="collapse_branches")
     cl = base.transform_filter("isValid(datum.cL)").mark_rule(strokeDash=[6, 3], color="#444").encode(
@@ -509,12 +509,12 @@ def _collapse_spec(grid, defaults, rows, branches) -> dict:
     dot = base.mark_point(filled=True, color="#d62728", size=70).encode(x="mu:Q", y="u:Q").properties(
         name="collapse_mu_point")
     right = alt.layer(br, cl, cs, now, dot).properties(
-        width=270, height=230, title="stationary points against μ (red: this setting)")
+        width=270, height=230, title="stationary points against τ (red: this setting)")
     mumax = alt.param(name="mumax_now", expr="0")  # replaced below (needs the grid rows)
     chart = alt.hconcat(left, right).resolve_scale(color="independent", shape="independent").add_params(
         *_params(grid, defaults), dpar, mumax)
     spec = _finish(chart, {"grid": rows, "branches": branches}, "Collapse explorer: the scalar objective of one singular direction with its "
-                          "stationary points, and the stationary points against μ with the local and "
+                          "stationary points, and the stationary points against τ with the local and "
                           "global collapse thresholds.")
     # the axis of the right panel ends at the live explorer's mu_max of the setting shown
     table = {r["key"]: r["mumax"] for r in rows}
