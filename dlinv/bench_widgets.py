@@ -16,6 +16,11 @@ The report prints min / median / max, the load average before and after (the mac
 shared: compare the numbers with the load), and whether BLAS was limited to one thread
 (threadpoolctl). ``--threads`` also times one GD step at width 800, depth 8 with one BLAS thread
 and with the default number, which shows why the explorers pin BLAS to one thread.
+``--static`` instead measures the static explorers (``dlinv.widgets.static``): the CPU and
+wall time of the precomputation of each grid (what the book build adds; the import of Altair
+counted once) and the size of the HTML block each adds to its page, with and without the inlined
+Vega JavaScript (about 0.9 MB, once per page). Their redraw time in the browser is measured by
+``checks/test_static_explorers.py``.
 This is a benchmark, not a test: numbers depend on the machine and its load.
 """
 from __future__ import annotations
@@ -98,12 +103,40 @@ def thread_comparison(steps: int = 10) -> str:
             f"number of threads (pinning: {pinned})")
 
 
+def static_report() -> list[str]:
+    """CPU / wall seconds of each static explorer's precomputation and its HTML size."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    import altair  # noqa: F401 - its import (jsonschema) is part of the build cost
+
+    from .widgets import static
+    lines = [f"  import altair: cpu {time.process_time() - c0:5.1f} s, wall {time.perf_counter() - t0:5.1f} s"]
+    total_cpu = time.process_time() - c0
+    total_wall = time.perf_counter() - t0
+    for make in (static.static_training_explorer, static.static_tradeoff_explorer,
+                 static.static_collapse_explorer):
+        ex = make()
+        total_cpu += ex.cpu_seconds
+        total_wall += ex.wall_seconds
+        lines.append(f"  {ex.name:9s} {len(ex.rows):4d} settings: cpu {ex.cpu_seconds:5.1f} s, wall "
+                     f"{ex.wall_seconds:5.1f} s; HTML {len(ex.to_html(include_js=False)) / 1e6:.2f} MB "
+                     f"(+ {len(static.javascript_bundle()) / 1e6:.2f} MB of Vega JS once per page)")
+    lines.append(f"  total: cpu {total_cpu:.1f} s, wall {total_wall:.1f} s (target: at most 60 s added to the build)")
+    return lines
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--only", choices=["training", "tradeoff", "collapse", "single-layer"], action="append")
     ap.add_argument("--threads", action="store_true", help="also compare 1 BLAS thread with the default")
+    ap.add_argument("--static", action="store_true", help="measure the static explorers instead")
     args = ap.parse_args(argv)
+    if args.static:
+        print(f"dlinv static explorers: precomputation and page size, {os.cpu_count()} cores, "
+              f"load average before: {_load()}")
+        print("\n".join(static_report()))
+        print(f"load average after: {_load()}")
+        return 0
     names = args.only or ["training", "tradeoff", "collapse", "single-layer"]
     print(f"dlinv explorers, latency of one slider change (compute + draw + PNG), {args.repeats} repeats, "
           f"{os.cpu_count()} cores, BLAS pinned to 1 thread: {widgets._threadpool_limits is not None}")

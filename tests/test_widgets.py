@@ -174,12 +174,14 @@ def test_widget_builds_and_reacts(explorers, name):
     ipywidgets = pytest.importorskip("ipywidgets")
     ex = explorers[name]
     box = ex.widget()
-    controls = [w for w in box.children[0].children]
+    kind = box.children[0]
+    assert "Live explorer" in kind.value and "kernel" in kind.value   # says which kind it is
+    controls = [w for w in box.children[1].children]
     assert len(controls) == len(ex.CONTROLS)
     for w in controls:
         if isinstance(w, (ipywidgets.SelectionSlider, ipywidgets.IntSlider, ipywidgets.FloatSlider)):
             assert w.continuous_update is False
-    status, readout, image = box.children[1:4]
+    status, readout, image = box.children[2:5]
     first = readout.value
     assert first and bytes(image.value).startswith(PNG) and "updated in" in status.value
     # move the first knob to its other end: the callback redraws and the readout changes
