@@ -38,13 +38,6 @@ def cell_source(path: Path) -> str:
     return "".join(first_code_cell(path)["source"])
 
 
-def python_code(source: str) -> str:
-    """The cell as IPython executes it (``!cmd`` becomes ``get_ipython().system(...)``)."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    return TransformerManager().transform_cell(source)
-
-
 def test_there_are_labs():
     assert len(LABS) >= 9
 
@@ -59,26 +52,31 @@ def test_first_code_cell_is_the_install_cell(lab):
 def test_install_cell_is_pinned_to_this_release():
     src = cell_source(LABS[0])
     url = yaml.safe_load((BOOK / "_config.yml").read_text(encoding="utf-8"))["repository"]["url"].rstrip("/")
-    assert f"git+{url}@v{dlinv.__version__}" in src, (src, url, dlinv.__version__)
+    assert f'REPO = "{url}"' in src, (src, url)
+    assert f'RELEASE = "v{dlinv.__version__}"' in src, (src, dlinv.__version__)
+    assert 'f"dlinv[labs] @ git+{REPO}@{RELEASE}"' in src
     assert "dlinv[labs]" in src and "DLINV_PIP_SOURCE" in src
     assert 'find_spec("dlinv") is None' in src
 
 
-class _Shell:
-    def __init__(self):
-        self.calls = []
-
-    def system(self, cmd):
-        self.calls.append(cmd)
-
-
 def test_install_cell_is_a_no_op_where_dlinv_is_installed(monkeypatch):
-    shell = _Shell()
-    code = python_code(cell_source(LABS[0]))
-    assert "get_ipython().system(" in code
-    namespace = {"get_ipython": lambda: shell}
-    exec(compile(code, "colab-install", "exec"), namespace)  # noqa: S102 - the cell itself
-    assert shell.calls == [], "the install cell called pip although dlinv is importable"
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append((a, k)))
+    exec(compile(cell_source(LABS[0]), "colab-install", "exec"), {})  # noqa: S102 - the cell itself
+    assert calls == [], "the install cell called pip although dlinv is importable"
+
+
+def test_the_no_op_check_can_fail(monkeypatch):
+    """The check above sees a pip call: with dlinv hidden, the cell calls subprocess.run."""
+    import importlib.util
+
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append((a, k)))
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "dlinv" else real(name, *a))
+    exec(compile(cell_source(LABS[0]), "colab-install", "exec"), {})  # noqa: S102
+    assert len(calls) == 1 and "pip" in calls[0][0][0]
 
 
 def _site_without_dlinv(dest: Path) -> Path:
