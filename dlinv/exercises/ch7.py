@@ -49,8 +49,9 @@ def _three(value, what: str) -> tuple:
 
 
 @check("Coding exercise 7.1: the error decomposition",
-       verified="the three terms on 8 random maps and problems, their scaling in sigma, the "
-                "oracle (no bias, no off-subspace response) and sigma = 0 (Theorem 7.1)")
+       verified="the three terms of Theorem 7.1 on 8 random maps,\n"
+                "   their scaling in sigma, the oracle (no bias, no off-subspace\n"
+                "   response) and sigma = 0")
 def check_error_terms(error_terms):
     """``error_terms(W, A, R, sigma) -> (bias, on_noise, off_noise)`` for ``C = I_s``."""
     what = "(bias, on_noise, off_noise)"
@@ -93,8 +94,9 @@ def check_error_terms(error_terms):
 
 
 @check("Coding exercise 7.2: the oracle's noise gain",
-       verified="sum_i sigma_i(AR)^(-2) = ||R (AR)^+||_F^2 on 8 random problems, its scaling "
-                "under A -> 2A, and a Monte Carlo estimate (Corollary 7.1, item 1)")
+       verified="sum_i sigma_i(AR)^(-2) = ||R (AR)^+||_F^2 on 8 random\n"
+                "   problems, its scaling under A -> 2A, and a Monte Carlo\n"
+                "   estimate (Corollary 7.1, item 1)")
 def check_oracle_noise_gain(oracle_noise_gain):
     """``oracle_noise_gain(A, R) -> float``: ``E||W* e||^2 / sigma^2 = sum_i sigma_i(AR)^{-2}``."""
     for A, R, prob in _instances(73, 8):
@@ -129,9 +131,9 @@ def check_oracle_noise_gain(oracle_noise_gain):
 
 
 @check("Coding exercise 7.3: the best weight decay at a fixed budget",
-       verified="the minimizer of lambda^2 beta^2 + sigma^2 c^2 exp(-2 r lambda) on 10 random "
-                "instances (derivative zero, global minimum) and the edge case sigma = 0 "
-                "(Proposition 7.4)")
+       verified="the minimizer of lambda^2 beta^2 + sigma^2 c^2 exp(-2 r lambda)\n"
+                "   on 10 random instances and the edge case sigma = 0\n"
+                "   (Proposition 7.4)")
 def check_best_weight_decay(best_weight_decay):
     """``best_weight_decay(beta, c, rate, noise) -> float``."""
     g = rng_for(75)
