@@ -131,8 +131,8 @@ def check_oracle_noise_gain(oracle_noise_gain):
 
 
 @check("Coding exercise 7.3: the best weight decay at a fixed budget",
-       verified="the minimizer of lambda^2 beta^2 + sigma^2 c^2 exp(-2 r lambda)\n"
-                "   on 10 random instances and the edge case sigma = 0\n"
+       verified="the minimizer of l^2 beta^2 + sigma^2 c^2 exp(-2 r l)\n"
+                "   over l = lambda >= 0 on 10 random instances, and sigma = 0\n"
                 "   (Proposition 7.4)")
 def check_best_weight_decay(best_weight_decay):
     """``best_weight_decay(beta, c, rate, noise) -> float``."""
