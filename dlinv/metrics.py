@@ -75,7 +75,10 @@ def relative_test_error(W, problem: InverseProblem, noise: float, *, n: int, see
 @dataclass(frozen=True)
 class NoiseSweep:
     """Relative test error of several maps over noise levels: ``measured[name]`` (empirical, on the
-    same test signals and noise draws for every map) and ``predicted[name]`` (eq. ``eq-error-decomposition``)."""
+    same test signals and noise draws for every map) and ``predicted[name]`` (eq.
+    ``eq-error-decomposition`` evaluated on the same map). The decomposition is an identity, true for
+    every map, so ``measured`` against ``predicted`` tests only Monte Carlo error; predictions that
+    do not look at a trained map are in :func:`dlinv.robustness.predicted_test_errors`."""
 
     noise: np.ndarray
     measured: dict

@@ -287,3 +287,68 @@ def tradeoff_optimum(*, beta: float, c: float, rate: float, noise: float) -> flo
     rate = V.nonneg_float(rate, "rate", positive=True)
     noise = _noise(noise)
     return float(lambert_w0(2.0 * rate ** 2 * noise ** 2 * c ** 2 / beta ** 2) / (2.0 * rate))
+
+
+# ---- predictions that do not look at the trained weights, and their checks ----------------------
+class PredictionMismatch(AssertionError):
+    """A measured test error differs from its prediction by more than the stated tolerance."""
+
+
+def no_decay_relative_error(problem: InverseProblem, width: int, noise: float) -> float:
+    """Prediction for a network trained WITHOUT weight decay until it is exact on ``S``:
+    ``noise ((sum_i sigma_i^{-2} + c_0) / s)^{1/2}`` with ``c_0`` the channel model
+    :func:`no_decay_offsubspace_model` (Lemma B's ``(d/m)(m - s)`` outside the channel plus the
+    re-programmed channel part). The first term is the oracle's noise gain: an exact map has the
+    oracle's on-subspace response (Corollary ``cor-ch7-baselines``, item 2). Uses only ``A``, ``R``,
+    ``w``: no trained weight."""
+    noise = _noise(noise)
+    gain = theory.oracle_noise_amplification(problem) + no_decay_offsubspace_model(problem, width)
+    return noise * float(np.sqrt(gain / problem.s))
+
+
+def predicted_test_errors(problem: InverseProblem, noise_levels, *, width: int, depth: int,
+                          eta: float, budgets: dict) -> dict:
+    """Predicted relative test errors that never look at a trained network.
+
+    Keys: ``"oracle"`` (closed form ``eq-ch7-oracle-curve``), ``"pinv"`` (Gaussian average
+    ``eq-ch7-pinv-curve``) and, for each ``lam -> steps`` in ``budgets``: for ``lam = 0`` the
+    channel model (:func:`no_decay_relative_error`), for ``lam > 0`` the two-rate model
+    (:func:`tradeoff_model_error`: the closed-form limit ``W_lam`` plus the modelled residual
+    off-subspace response after ``steps`` steps). Values are arrays over ``noise_levels``."""
+    levels = np.asarray(noise_levels, dtype=float)
+    out = {"oracle": np.array([oracle_relative_error(problem, x) for x in levels]),
+           "pinv": np.array([pinv_relative_error_gaussian(problem.d, problem.m, problem.s, x)
+                             for x in levels])}
+    for lam, steps in budgets.items():
+        if lam == 0:
+            out[lam] = np.array([no_decay_relative_error(problem, width, x) for x in levels])
+        else:
+            out[lam] = np.array([tradeoff_model_error(problem, width=width, depth=depth, lam=lam,
+                                                      eta=eta, steps=steps, noise=x)
+                                 for x in levels])
+    return out
+
+
+def check_prediction(measured, predicted, *, rtol: float, what: str) -> float:
+    """Largest relative deviation ``|measured / predicted - 1|``; raise
+    :class:`PredictionMismatch` if it exceeds ``rtol``. Entries with ``predicted == 0`` must be
+    measured as (numerically) zero too."""
+    meas = np.atleast_1d(np.asarray(measured, dtype=float))
+    pred = np.atleast_1d(np.asarray(predicted, dtype=float))
+    if meas.shape != pred.shape:
+        raise ValueError(f"{what}: {meas.shape} measured values against {pred.shape} predictions")
+    rtol = V.nonneg_float(rtol, "rtol", positive=True)
+    zero = pred == 0
+    if np.any(np.abs(meas[zero]) > 1e-12):
+        raise PredictionMismatch(f"{what}: predicted 0, measured {np.max(np.abs(meas[zero])):.3g}")
+    dev = float(np.max(np.abs(meas[~zero] / pred[~zero] - 1.0), initial=0.0))
+    if not dev <= rtol:
+        raise PredictionMismatch(f"{what}: measured deviates from the prediction by {dev:.1%} "
+                                 f"(tolerance {rtol:.0%})")
+    return dev
+
+
+def check_predictions(measured: dict, predicted: dict, rtol: dict) -> dict:
+    """:func:`check_prediction` for every key of ``rtol``; returns the deviations by key."""
+    return {k: check_prediction(measured[k], predicted[k], rtol=tol, what=str(k))
+            for k, tol in rtol.items()}

@@ -114,7 +114,7 @@ def test_lazy_channel_energy_is_the_inverse_wishart_mean():
 
 
 def test_two_rate_model_limits(prob):
-    kw = dict(width=40, depth=3, eta=0.05)
+    kw = {"width": 40, "depth": 3, "eta": 0.05}
     r0 = robustness.residual_offsubspace_model(prob, lam=0.0, steps=100, **kw)
     assert np.isclose(r0 ** 2, robustness.no_decay_offsubspace_model(prob, 40))
     r = robustness.residual_offsubspace_model(prob, lam=0.05, steps=np.array([0, 10, 10000]), **kw)
