@@ -57,9 +57,9 @@ def imbalance(weights, j: int) -> np.ndarray:
 # --- Coding exercise 3.1 ----------------------------------------------------------------------
 
 @check("Coding exercise 3.1: the gradient of a deep linear network",
-       verified="the gradients of all layers equal W_{L:l+1}^T G W_{l-1:1}^T + lambda W_l "
-                "(Proposition 3.3) on 5 networks of depths 1 to 4, with and without weight "
-                "decay, and agree with central finite differences of the loss")
+       verified="the gradients equal W_{L:l+1}^T G W_{l-1:1}^T + lambda W_l\n"
+                "   (Proposition 3.3) on 5 networks of depths 1 to 4, with and\n"
+                "   without weight decay, and match a finite difference of the loss")
 def check_layer_gradients(layer_gradients):
     """``layer_gradients(weights, Syy, Sxy, lam)`` must return the list of the ``L`` gradients."""
     for weights, data in _instances(30):
@@ -122,9 +122,10 @@ def _step_instances(seed: int):
 
 
 @check("Coding exercise 3.2: the imbalance after one gradient step",
-       verified="your prediction (1 - 2 eta lambda) D_j + eta^2 (Gamma_{j+1}^T Gamma_{j+1} - "
-                "Gamma_j Gamma_j^T) equals the imbalance of the weights after one GD step, for "
-                "every j, on 4 networks of depths 2 to 4 and three weight decays (Lemma C)")
+       verified="(1 - 2 eta lambda) D_j + eta^2 (Gamma_{j+1}^T Gamma_{j+1}\n"
+                "   - Gamma_j Gamma_j^T) is the imbalance after one GD step, for\n"
+                "   every j, on 4 networks of depths 2 to 4 and three weight\n"
+                "   decays (Lemma C, Lemma 3.6)")
 def check_imbalance_step(imbalance_after_step):
     """``imbalance_after_step(weights, full_grads, eta, lam)`` must return ``[D_1(t+1), ...]``."""
     for weights, data in _step_instances(50):
@@ -181,9 +182,9 @@ def _target_maps(seed: int):
 
 
 @check("Coding exercise 3.3: a balanced factorization",
-       verified="on 5 maps (d > m, d < m, depth 1 to 5, a rank-deficient map) your layers have the "
-                "shapes of width min(d, m), their product is the map, and every imbalance D_j is "
-                "zero (so all layers share the singular values sigma_i^(1/L))")
+       verified="on 5 maps (d > m, d < m, depths 1 to 5, one of deficient\n"
+                "   rank) the layers have width min(d, m), their product is the\n"
+                "   map, and every imbalance D_j is zero")
 def check_balanced_factorization(balanced_factorization):
     """``balanced_factorization(M, depth)`` must return ``[W_1, ..., W_L]``, width ``min(d, m)``."""
     for M, L in _target_maps(60):
