@@ -23,8 +23,8 @@ from ._core import Mistake, call, check, expect_close, expect_shape, rng_for
 __all__ = ["check_balanced_factorization", "check_imbalance_step", "check_layer_gradients",
            "imbalance"]
 
-PROP_GRADIENT = "the gradient formula (Proposition 3.3, prop-gradient)"
-LEMMA_C = "Lemma C (Lemma 3.6), second form eq-imbalance-recursion-full"
+PROP_GRADIENT = "the gradient formula (Proposition 3.3)"
+LEMMA_C = "Lemma C (Lemma 3.6), second form (with the full gradients Gamma)"
 BALANCED = "the balanced factorization of the initialization section (D_j = 0, same product)"
 
 # (d, m, width, depth): depth 1, square hidden layers, a width below and above d and m
@@ -208,7 +208,7 @@ def check_balanced_factorization(balanced_factorization):
                 raise Mistake(f"the product is right but D_{j} = W_{j + 1}^T W_{j + 1} - "
                               f"W_{j} W_{j}^T is not zero (norm {np.linalg.norm(Dj):.2e}, "
                               f"depth {L})",
-                              contradicts="balancedness (eq-imbalance); Lemma D (Lemma 3.8) "
-                                          "needs D_j = 0",
+                              contradicts="balancedness (D_j = 0 for every j), which "
+                                          "Lemma D (Lemma 3.8) needs",
                               hint="split the singular values evenly: diag(s)^(1/L) in every "
                                    "layer, not all of diag(s) in one")
