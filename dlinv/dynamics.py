@@ -19,14 +19,19 @@ of ``W_{L:1}`` for *arbitrary* weights, which equals :func:`e2e_velocity` when t
 Fractional powers are taken through the SVD of ``W_e`` (never of the Gram matrices, whose
 rounding-level eigenvalues a small power would inflate); singular values below
 ``rtol * s_max`` count as zero.
+
+It also holds the checks of Chapter 3's headline claims that the lab and the tests share:
+:func:`gradient_factors` (``prop-ch3-gradient-rank``: every data gradient is an ``n x s`` times an
+``s x n'`` product for noiseless data), :func:`numerical_rank`, :func:`assert_gradient_rank` and
+:func:`assert_lemma_a` (``lem-frozen``: ``W_1(t) P_perp = (1 - eta lam)^t W_1(0) P_perp``).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from . import _validate as V
-from .network import check_weights
-from .problem import TrainingData
+from .network import check_weights, gradients
+from .problem import InverseProblem, TrainingData
 
 
 def _rtol(W: np.ndarray, rtol) -> float:
@@ -110,7 +115,7 @@ def preconditioner_matrix(W_e, depth: int, *, rtol=None) -> np.ndarray:
 
 def _check_map(W_e, data: TrainingData) -> np.ndarray:
     if not isinstance(data, TrainingData):
-        raise ValueError(f"data must be a TrainingData, got {type(data).__name__}")
+        raise ValueError(f"data must be a TrainingData, got {type(data).__name__}")  # noqa: TRY004
     return V.matrix(W_e, "W_e", shape=(data.X.shape[0], data.Y.shape[0]))
 
 
@@ -165,7 +170,7 @@ def network_e2e_velocity(weights, data: TrainingData, lam: float) -> np.ndarray:
     ``sum_j W_{L:j+1} (dW_j/dt) W_{j-1:1}`` with ``dW_j/dt = -(W_{L:j+1}^T G W_{j-1:1}^T + lam W_j)``,
     i.e. ``-lam L W_{L:1} - sum_j W_{L:j+1} W_{L:j+1}^T G W_{j-1:1}^T W_{j-1:1}``."""
     if not isinstance(data, TrainingData):
-        raise ValueError(f"data must be a TrainingData, got {type(data).__name__}")
+        raise ValueError(f"data must be a TrainingData, got {type(data).__name__}")  # noqa: TRY004
     lam = V.nonneg_float(lam, "lam")
     Ws = check_weights(weights, d=data.X.shape[0], m=data.Y.shape[0])
     L = len(Ws)
@@ -183,3 +188,74 @@ def network_e2e_velocity(weights, data: TrainingData, lam: float) -> np.ndarray:
         S, Pp = suffix[j - 1], prefix[j - 1]
         out -= S @ (S.T @ G @ Pp.T) @ Pp
     return out
+
+
+# --- Chapter 3: the rank of the gradient and Lemma A ----------------------------------------------
+
+#: relative tolerance of :func:`numerical_rank`: singular values below ``RANK_RTOL * s_max`` count
+#: as zero. Noiseless data give rounding-level values (about 1e-16 relative); noise of level 1e-3
+#: or more gives values far above it.
+RANK_RTOL = 1e-10
+
+
+def numerical_rank(M, rtol: float = RANK_RTOL) -> int:
+    """The number of singular values of ``M`` above ``rtol`` times the largest (0 for ``M = 0``)."""
+    M = V.matrix(M, "M")
+    rtol = V.nonneg_float(rtol, "rtol")
+    sv = np.linalg.svd(M, compute_uv=False)
+    if sv.size == 0 or sv[0] == 0:
+        return 0
+    return int(np.sum(sv > rtol * sv[0]))
+
+
+def latent_moment(problem: InverseProblem, data: TrainingData) -> np.ndarray:
+    """``C = Z Z^T / N`` (``s x s``) for noiseless data ``X = R Z`` (``Z = R^T X``, as ``R^T R = I``)."""
+    Zl = problem.R.T @ data.X
+    return Zl @ Zl.T / data.n
+
+
+def gradient_factors(weights, problem: InverseProblem, data: TrainingData):
+    """The rank-``s`` factors of the data gradients (``prop-ch3-gradient-rank``, eq. ``eq-ch3-rank-factors``).
+
+    Returns ``(B, F)``, lists over the layers ``l = 1..L`` with ``B[l-1] = W_{L:l+1}^T K C``
+    (``o_l x s``) and ``F[l-1] = W_{l-1:1} A R`` (``i_l x s``), ``K = W_{L:1} A R - R``, so that the data
+    gradient of layer ``l`` is ``B[l-1] @ F[l-1].T`` when the data are noiseless (``X = R Z``,
+    ``Y = A X``). Cost ``O(s sum_l o_l i_l)``: ``AR`` is propagated forward and ``K C`` backward.
+    """
+    Ws = check_weights(weights, d=problem.d, m=problem.m)
+    F = [problem.AR]
+    for W in Ws[:-1]:
+        F.append(W @ F[-1])
+    K = Ws[-1] @ F[-1] - problem.R
+    B = [K @ latent_moment(problem, data)]
+    for W in reversed(Ws[1:]):
+        B.append(W.T @ B[-1])
+    return B[::-1], F
+
+
+def assert_gradient_rank(weights, data: TrainingData, s: int, rtol: float = RANK_RTOL) -> list[int]:
+    """Assert that every data gradient ``G_l`` has numerical rank at most ``s``; return the ranks.
+
+    The check of ``prop-ch3-gradient-rank``: it passes for noiseless training data and fails
+    (``AssertionError``) for noisy ones, whose gradients have rank larger than ``s``.
+    """
+    ranks = [numerical_rank(G, rtol) for G in gradients(weights, data, 0.0)]
+    if max(ranks) > s:
+        raise AssertionError(f"a data gradient has numerical rank {max(ranks)} > s = {s} "
+                             f"(ranks {ranks}, tolerance {rtol:.0e} relative)")
+    return ranks
+
+
+def lemma_a_deviation(W1_0, W1_t, P_perp, factor: float) -> float:
+    """Relative deviation ``||W_1(t) P - factor W_1(0) P||_F / ||factor W_1(0) P||_F``, ``P = P_perp``."""
+    pred = factor * (np.asarray(W1_0) @ P_perp)
+    return float(np.linalg.norm(np.asarray(W1_t) @ P_perp - pred) / np.linalg.norm(pred))
+
+
+def assert_lemma_a(W1_0, W1_t, P_perp, factor: float, rtol: float = 1e-10) -> float:
+    """Assert Lemma A, ``W_1(t) P_perp = factor W_1(0) P_perp`` with ``factor = (1 - eta lam)^t``,
+    to relative tolerance ``rtol``; return the deviation. A wrong factor (another exponent) fails."""
+    dev = lemma_a_deviation(W1_0, W1_t, P_perp, factor)
+    if not dev < rtol:
+        raise AssertionError(f"Lemma A fails: relative deviation {dev:.2e} (tolerance {rtol:.0e})")
+    return dev
