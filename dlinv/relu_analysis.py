@@ -17,6 +17,7 @@ test signals and the same noise.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,7 +65,7 @@ def train_relu_checkpoints(problem: InverseProblem, data: TrainingData, *, check
         cps = [0] + cps
     kept, W = [W0], W0
     rec_steps, rec = [], {k: [] for k in metrics}
-    for a, b in zip(cps[:-1], cps[1:]):
+    for a, b in itertools.pairwise(cps):
         r = train_relu(problem, data, lam=lam, eta=eta, steps=b - a, init=W, record_every=record_every,
                        metrics=metrics)
         h = r.history

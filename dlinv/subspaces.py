@@ -229,7 +229,7 @@ def track(problem: InverseProblem, data: TrainingData, *, lam: float, eta: float
     and ``metrics`` are passed to :func:`dlinv.train`; the histories are merged.
     """
     if isinstance(eta, str):
-        raise ValueError("track needs a numeric eta (eta='auto' would change from chunk to chunk); "
+        raise ValueError("track needs a numeric eta (eta='auto' would change from chunk to chunk); "  # noqa: TRY004
                          "compute it once with dlinv.suggest_step_size")
     steps = V.positive_int(steps, "steps")
     every = V.positive_int(checkpoint_every, "checkpoint_every")

@@ -24,9 +24,9 @@ def test_passes_on_a_real_run(run):
     assert ra.check_frozen_first_layer(W0, WT, prob, eta=ETA, lam=LAM, steps=T) < 1e-12
 
 
-@pytest.mark.parametrize("kwargs", [dict(eta=ETA, lam=LAM, steps=T + 1),       # wrong exponent
-                                    dict(eta=ETA, lam=2 * LAM, steps=T),       # wrong lambda
-                                    dict(eta=ETA, lam=0.0, steps=T)])          # no decay
+@pytest.mark.parametrize("kwargs", [{"eta": ETA, "lam": LAM, "steps": T + 1},       # wrong exponent
+                                    {"eta": ETA, "lam": 2 * LAM, "steps": T},       # wrong lambda
+                                    {"eta": ETA, "lam": 0.0, "steps": T}])          # no decay
 def test_rejects_wrong_rates(run, kwargs):
     prob, W0, WT = run
     with pytest.raises(AssertionError, match="prop-ch8-frozen"):

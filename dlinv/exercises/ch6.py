@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import subspaces as sub
 from ._core import Mistake, call, check, expect_shape, rng_for
 
 __all__ = ["check_effective_rank", "check_encoding_defects", "check_sin_angles"]
@@ -131,6 +130,7 @@ def _reference_defects(weights, U):
                 "on balanced-but-reading-(AS)^perp and on unbalanced weights")
 def check_encoding_defects(encoding_defects):
     import dlinv
+
     from .. import theory
     rng = rng_for(63)
     prob = dlinv.random_problem(12, 8, 3, seed=int(rng.integers(1 << 30)))

@@ -115,11 +115,11 @@ def check_first_layer_offsubspace(first_layer_offsubspace):
             continue
         W10P = prob.project_perp(W10)
         for wrong, hint in (((1 - eta * lam) ** (2 * t) * W10P,
-                             "the factor is (1 - eta lam)^t: weight decay multiplies W_1 by "
-                             "(1 - eta lam) once per step"),
+                             ("the factor is (1 - eta lam)^t: weight decay multiplies W_1 "
+                              "by (1 - eta lam) once per step")),
                             ((1 - eta * lam) ** t * (W10 - W10P),
-                             "you projected onto AS (U U^T) instead of (AS)^perp "
-                             "(P_perp = I - U U^T)"),
+                             ("you projected onto AS (U U^T) instead of (AS)^perp "
+                              "(P_perp = I - U U^T)")),
                             ((1 - eta) ** t * W10P, "the factor is (1 - eta lam), not (1 - eta)")):
             if np.allclose(got, wrong, rtol=1e-10, atol=1e-14):
                 raise Mistake(f"depth {depth}, lambda = {lam}, t = {t}: relative error "
