@@ -95,7 +95,7 @@ def train_relu(problem: InverseProblem, data: TrainingData, *, lam: float, eta: 
     :func:`dlinv.train`). ``init`` is ``"he"`` (:func:`init_relu_weights`) or explicit weights.
     Records ``loss``, ``fit`` and ``off_subspace_first`` (``||W_1 P_perp||_F``)."""
     if not isinstance(problem, InverseProblem) or not isinstance(data, TrainingData):
-        raise ValueError("problem must be an InverseProblem and data a TrainingData")
+        raise ValueError("problem must be an InverseProblem and data a TrainingData")  # noqa: TRY004
     lam = V.nonneg_float(lam, "lam")
     eta = V.nonneg_float(eta, "eta", positive=True)
     if eta * lam >= 1:

@@ -17,6 +17,7 @@ test signals and the same noise.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,7 +65,7 @@ def train_relu_checkpoints(problem: InverseProblem, data: TrainingData, *, check
         cps = [0] + cps
     kept, W = [W0], W0
     rec_steps, rec = [], {k: [] for k in metrics}
-    for a, b in zip(cps[:-1], cps[1:]):
+    for a, b in itertools.pairwise(cps):
         r = train_relu(problem, data, lam=lam, eta=eta, steps=b - a, init=W, record_every=record_every,
                        metrics=metrics)
         h = r.history
@@ -273,3 +274,21 @@ def relu_cost_bounds(M, depth: int) -> tuple[float, float]:
     upper = depth * float(np.sum(sig ** (2.0 / depth)))
     lower = 2.0 * float(np.sum(sig)) if depth == 2 else 0.5 * depth * float(np.sum(sig ** (2.0 / depth)))
     return lower, upper
+
+
+# ---- the headline check of Lab 8 (also fed wrong inputs by tests/test_headline_ch8.py) --------------
+def check_frozen_first_layer(W1_initial, W1_final, problem: InverseProblem, *, eta: float,
+                             lam: float, steps: int, tol: float = 1e-10) -> float:
+    """Assert Lemma A for the first layer of a ReLU network (Proposition ``prop-ch8-frozen``):
+    ``W_1(T) P_perp = (1 - eta lam)^T W_1(0) P_perp`` to relative ``tol`` (``T = steps``).
+
+    Raises ``AssertionError`` with the relative deviation; returns it.
+    """
+    W0 = np.asarray(W1_initial, dtype=float)
+    WT = np.asarray(W1_final, dtype=float)
+    pred = (1.0 - eta * lam) ** steps * problem.project_perp(W0)
+    dev = float(np.linalg.norm(problem.project_perp(WT) - pred) / np.linalg.norm(pred))
+    if not dev <= tol:
+        raise AssertionError(f"W_1(T) P_perp deviates from (1 - eta lam)^T W_1(0) P_perp by "
+                             f"{dev:.1e} (relative; tolerance {tol:.0e}): prop-ch8-frozen")
+    return dev

@@ -229,7 +229,7 @@ def track(problem: InverseProblem, data: TrainingData, *, lam: float, eta: float
     and ``metrics`` are passed to :func:`dlinv.train`; the histories are merged.
     """
     if isinstance(eta, str):
-        raise ValueError("track needs a numeric eta (eta='auto' would change from chunk to chunk); "
+        raise ValueError("track needs a numeric eta (eta='auto' would change from chunk to chunk); "  # noqa: TRY004
                          "compute it once with dlinv.suggest_step_size")
     steps = V.positive_int(steps, "steps")
     every = V.positive_int(checkpoint_every, "checkpoint_every")
@@ -271,3 +271,55 @@ def _append(steps: list, vals: dict, t: int, diag: dict) -> None:
     steps.append(t)
     for k, v in diag.items():
         vals.setdefault(k, []).append(v)
+
+
+# ---- the checks of Lab 6 (also fed wrong inputs by tests/test_headline_ch6.py) -------------------
+def encoding_defects(weights, problem: InverseProblem) -> tuple[float, float]:
+    """``(||W_1 P_perp||_F, max_l ||W_{l+1}^T W_{l+1} - W_l W_l^T||_F)``: the two quantities that
+    vanish at every stationary point with ``lam > 0`` (Theorem ``thm-subspace-encoding``, parts 1
+    and 4). The reference solution of Coding exercise 6.3."""
+    Ws = check_weights(weights, m=problem.m)
+    imb = max((float(np.linalg.norm(Ws[j + 1].T @ Ws[j + 1] - Ws[j] @ Ws[j].T))
+               for j in range(len(Ws) - 1)), default=0.0)
+    return float(np.linalg.norm(problem.project_perp(Ws[0]))), imb
+
+
+def check_first_layer_spectrum(sv_first, w_lim, depth: int, *, rtol: float = 1e-2,
+                               rank_tol: float = 1e-2) -> float:
+    """The headline check of Lab 6: the trained first layer has at most ``s`` significant singular
+    values (effective rank at ``rank_tol``), and its top ``k`` (``k`` = number of nonzero ``w_i``)
+    equal the closed-form ``w_i^{1/L}`` (Theorem ``thm-subspace-encoding``, part 4, at the
+    point of Proposition ``prop-ch6-limit-stationary``) to relative ``rtol``.
+
+    Raises ``AssertionError`` naming what fails; returns the largest relative deviation.
+    """
+    sv = np.sort(np.asarray(sv_first, dtype=float))[::-1]
+    w = np.sort(np.asarray(w_lim, dtype=float))[::-1]
+    depth = V.positive_int(depth, "depth")
+    s = w.size
+    k = int(np.sum(w > 0))
+    er = effective_rank(sv, rank_tol)
+    if er > s:
+        raise AssertionError(f"the first layer has {er} significant singular values, more than "
+                             f"s = {s} (thm-subspace-encoding: rank at most s)")
+    pred = w[:k] ** (1.0 / depth)
+    dev = float(np.max(np.abs(sv[:k] - pred) / pred)) if k else 0.0
+    if not dev <= rtol:
+        raise AssertionError(f"top singular values of W_1 differ from w_i^(1/L) by {dev:.2%} "
+                             f"(tolerance {rtol:.0%})")
+    if k < s and np.any(sv[k:s] > rank_tol * sv[0]):
+        raise AssertionError(f"w has {s - k} zero entries but W_1 has more than {k} significant "
+                             "singular values")
+    return dev
+
+
+def check_tail_band(sv, lower, upper, s: int, *, tol: float = 1e-9) -> None:
+    """Assert the interlacing band of Proposition ``prop-first-layer`` (eq. ``eq-ch6-tail-band``):
+    ``lower[k] <= sv[s + k] <= upper[k]`` (``lower``, ``upper`` from :func:`first_layer_tail_band`,
+    ``sv`` the decreasing singular values of ``W_1(t)``)."""
+    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    tail = np.asarray(sv, dtype=float)[s:s + lower.size]
+    if np.any(tail < lower * (1 - tol)):
+        raise AssertionError("a tail singular value lies below (1-eta lam)^t sigma_j(M_0)")
+    if np.any(tail > upper * (1 + tol)):
+        raise AssertionError("a tail singular value lies above (1-eta lam)^t sigma_(j-s)(M_0)")

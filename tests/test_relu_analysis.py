@@ -18,7 +18,7 @@ def prob():
 
 def test_checkpoints_equal_one_run(prob):
     P, D = prob
-    kw = dict(lam=0.05, eta=0.05, depth=3, width=10, seed=2)
+    kw = {"lam": 0.05, "eta": 0.05, "depth": 3, "width": 10, "seed": 2}
     cp = ra.train_relu_checkpoints(P, D, checkpoints=[20, 50, 100], record_every=10, **kw)
     assert list(cp.steps) == [0, 20, 50, 100] and len(cp.weights) == 4
     for t, W in zip(cp.steps, cp.weights):
@@ -42,7 +42,6 @@ def test_checkpoints_bad_input(prob):
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 4])
 def test_jvp_matches_finite_differences(prob, depth):
-    P, _ = prob
     W = relu.init_relu_weights(12, 8, width=9, depth=depth, seed=depth)
     g = np.random.default_rng(5)
     Y, Vd = g.standard_normal((8, 6)), g.standard_normal((8, 6))
@@ -53,7 +52,7 @@ def test_jvp_matches_finite_differences(prob, depth):
     assert rel(JV, fd) < 1e-6
     cols = ra.relu_jacobian_columns(W, Y, Vd[:, :3])
     for i in range(6):
-        Fi, Ji = ra.relu_jvp(W, np.repeat(Y[:, [i]], 3, axis=1), Vd[:, :3])
+        _, Ji = ra.relu_jvp(W, np.repeat(Y[:, [i]], 3, axis=1), Vd[:, :3])
         assert rel(cols[:, i, :], Ji) < 1e-13
     # Euler's identity for positively homogeneous maps: f(y) = J(y) y
     assert rel(ra.relu_jvp(W, Y, Y)[1], F) < 1e-12

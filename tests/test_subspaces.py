@@ -187,7 +187,7 @@ def test_first_layer_band_and_last_layer_contraction(small, lam):
 
 def test_track_equals_single_run(small):
     prob, data = small
-    kw = dict(lam=0.05, eta=0.05, depth=3, width=10, seed=6)
+    kw = {"lam": 0.05, "eta": 0.05, "depth": 3, "width": 10, "seed": 6}
     one = dlinv.train(prob, data, steps=70, record_every=10, **kw)
     tr = sub.track(prob, data, steps=70, checkpoint_every=30, record_every=10, **kw)
     assert np.allclose(one.end_to_end, tr.result.end_to_end, rtol=0, atol=1e-13)
