@@ -78,6 +78,7 @@ def split_folded(text: str) -> tuple[str, str]:
 
 def words(text: str) -> int:
     text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)  # display math: counted by its prose
+    text = re.sub(r"^(`{3,}|:{3,}|:[\w-]+:).*$", " ", text, flags=re.M)  # directive markup
     return len(WORD.findall(text))
 
 
