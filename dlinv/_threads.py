@@ -105,15 +105,25 @@ def single_threaded():
         yield
 
 
+#: BLAS threads of a dlinv process unless DLINV_BLAS_THREADS says otherwise: every problem of the
+#: course has matrices of a few hundred rows, where one thread is fastest on a shared machine
+DEFAULT_THREADS = 1
+
+
 def cap_to_available() -> int:
-    """Cap BLAS, for the whole process, at :func:`available_cpus` (called when dlinv is
-    imported: in a container with a 1-CPU quota, BLAS would otherwise start a thread per host
-    core). ``DLINV_BLAS_THREADS`` overrides the number. Returns the cap."""
+    """Limit BLAS, for the whole process, to ``DLINV_BLAS_THREADS`` threads (default
+    :data:`DEFAULT_THREADS`), and never to more than :func:`available_cpus` (affinity, cgroup
+    quota: in a container with a 1-CPU quota BLAS would otherwise start a thread per host core).
+    Called when dlinv is imported. The limit only ever lowers BLAS's thread count (a notebook
+    that set ``OPENBLAS_NUM_THREADS=1`` keeps it). Returns the limit."""
     env = os.environ.get("DLINV_BLAS_THREADS", "").strip()
-    cap = int(env) if env.isdigit() and int(env) > 0 else available_cpus()
+    wanted = int(env) if env.isdigit() and int(env) > 0 else DEFAULT_THREADS
+    cap = min(wanted, available_cpus())
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import ThreadpoolController
     except ImportError:  # pragma: no cover
         return cap
-    threadpool_limits(limits=cap, user_api="blas")
+    blas = ThreadpoolController().select(user_api="blas")
+    if any(lib.num_threads > cap for lib in blas.lib_controllers):
+        blas.limit(limits=cap)
     return cap

@@ -52,12 +52,27 @@ def test_small_problems_run_single_threaded():
 
 
 def test_env_override(monkeypatch):
-    monkeypatch.setenv("DLINV_BLAS_THREADS", "1")
-    assert _threads.cap_to_available() == 1
+    monkeypatch.setenv("DLINV_BLAS_THREADS", "64")
+    assert _threads.cap_to_available() == _threads.available_cpus()  # never above the CPUs
     monkeypatch.delenv("DLINV_BLAS_THREADS")
-    assert _threads.cap_to_available() == _threads.available_cpus()
+    assert _threads.cap_to_available() == _threads.DEFAULT_THREADS == 1
+
+
+def test_cap_only_lowers(monkeypatch):
+    """A process already limited to one thread stays at one thread when the cap is higher."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        monkeypatch.setenv("DLINV_BLAS_THREADS", "2")
+        _threads.cap_to_available()
+        assert all(i["num_threads"] == 1 for i in threadpool_info() if i["user_api"] == "blas")
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="Linux only")
 def test_module_cap_at_import():
+    from threadpoolctl import threadpool_info
+
     assert 1 <= dlinv.BLAS_THREADS <= len(os.sched_getaffinity(0))
+    if "DLINV_BLAS_THREADS" not in os.environ:
+        assert all(i["num_threads"] <= dlinv.BLAS_THREADS
+                   for i in threadpool_info() if i["user_api"] == "blas")
