@@ -1,7 +1,8 @@
 # dlinv course: environment, book, tests and checks.
 #
 #   make book        build the book (executes every notebook), open _build/html/index.html
-#   make test        unit tests + every notebook under chapters/ (nbval)
+#   make test        ruff (lint) + unit tests + every notebook under chapters/ (nbval)
+#   make student     student edition of the labs (solutions -> stubs) in _build/student/chapters
 #   make site-check  browser check of the built book + a live JupyterLab session (needs /usr/bin/chromium)
 #   make bench       GD step time against the matrix-product floor
 #   make lab         JupyterLab on the course notebooks (installs jupyterlab into .venv once)
@@ -30,7 +31,7 @@ TEST_CMD := $(BIN)/python -m pytest tests chapters --nbval-lax --nbval-current-e
 BOOK_CMD := $(BIN)/jupyter-book build . -W -n --keep-going
 SITE_CMD := $(BIN)/python -m pytest checks -v
 
-.PHONY: help venv assets book test site-check bench lab clean distclean
+.PHONY: help venv assets book student test lint site-check bench lab clean distclean
 
 help:
 	@sed -n '3,9s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
@@ -75,6 +76,12 @@ book: venv assets
 	  echo "make book: FAILED (exit $$rc); warnings are errors (-W), see the log above" >&2; exit $$rc; }
 	@echo
 	@echo "Book built. Open: $(CURDIR)/_build/html/index.html"
+
+# ---- student edition -------------------------------------------------------------------------
+# The committed labs are the instructor edition; this writes the student edition (cells tagged
+# `solution`: the code between `# BEGIN SOLUTION` and `# END SOLUTION` becomes a stub).
+student: venv
+	$(BIN)/python scripts/make_student.py
 
 # ---- tests ------------------------------------------------------------------------------------
 test: venv
