@@ -11,13 +11,15 @@ skip is turned into a failure, so CI cannot pass by checking nothing.
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-BOOK = Path(__file__).resolve().parents[1]
+# DLINV_SITE_BOOK: check another book's build (e.g. a tiny test book), default this repository
+BOOK = Path(os.environ.get("DLINV_SITE_BOOK") or Path(__file__).resolve().parents[1]).resolve()
 HTML = BOOK / "_build" / "html"
 SCREENSHOTS = BOOK / "_build" / "screenshots"
 CHROMIUM = Path(os.environ.get("DLINV_CHROMIUM", "/usr/bin/chromium"))
@@ -101,3 +103,37 @@ def tab(browser):
     page.on("requestfailed", on_failed)
     yield t
     context.close()
+
+
+# ---- what the checks measured book-wide (printed at the end, saved as JSON) --------------------
+REPORT_KEY = pytest.StashKey[dict]()
+REPORT_FILE = BOOK / "_build" / "site-check" / "report.json"
+
+
+@pytest.fixture(scope="session")
+def site_report(request) -> dict:
+    """Per page: clipped output / code blocks, images outside numbered figures (filled by
+    checks/test_site.py::test_page)."""
+    return request.config.stash.setdefault(REPORT_KEY, {
+        "measured": [], "clipped_output": {}, "clipped_code": {}, "unfigured": {}})
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    report = config.stash.get(REPORT_KEY, None)
+    if not report or not report["measured"]:
+        return
+    REPORT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    REPORT_FILE.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    tr = terminalreporter
+    tr.section("dlinv site check: blocks that scroll horizontally at 1280 px, bare images")
+    for key, label in (("clipped_output", "clipped output blocks"),
+                       ("clipped_code", "clipped code blocks"),
+                       ("unfigured", "notebook images outside a numbered figure")):
+        pages = report[key]
+        total = sum(len(v) for v in pages.values())
+        tr.write_line(f"{label}: {total} on {len(pages)} page(s) "
+                      f"(of {len(report['measured'])} measured)")
+        for page, items in sorted(pages.items()):
+            for item in items:
+                tr.write_line(f"    {page}: {item}")
+    tr.write_line(f"(saved to {REPORT_FILE})")
