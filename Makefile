@@ -3,6 +3,8 @@
 #   make book        build the book (executes every notebook), open _build/html/index.html
 #   make test        ruff (lint) + unit tests + every notebook under chapters/ (nbval)
 #   make student     student edition of the labs (solutions -> stubs) in _build/student/chapters
+#   make instructor  instructor edition (book + homework solutions), after `make book`
+#   make lint        ruff over dlinv/, tests/, checks/, scripts/ and the labs (part of make test)
 #   make site-check  browser check of the built book + a live JupyterLab session (needs /usr/bin/chromium)
 #   make bench       GD step time against the matrix-product floor
 #   make lab         JupyterLab on the course notebooks (installs jupyterlab into .venv once)
@@ -30,11 +32,13 @@ VENV_PATH := PATH="$(CURDIR)/$(BIN):$$PATH"
 TEST_CMD := $(BIN)/python -m pytest tests chapters --nbval-lax --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg
 BOOK_CMD := $(BIN)/jupyter-book build . -W -n --keep-going
 SITE_CMD := $(BIN)/python -m pytest checks -v
+# ruff: settings in pyproject.toml [tool.ruff]; the labs get 79 columns from chapters/.ruff.toml
+LINT_CMD := $(BIN)/ruff check dlinv tests checks scripts chapters
 
-.PHONY: help venv assets book student test lint site-check bench lab clean distclean
+.PHONY: help venv assets book student instructor test lint site-check bench lab clean distclean
 
 help:
-	@sed -n '3,9s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+	@sed -n '3,/^#$$/{/^#$$/d;s/^# \{0,1\}//p;}' $(firstword $(MAKEFILE_LIST))
 
 # ---- environment --------------------------------------------------------------------------
 venv: $(STAMP)
@@ -83,12 +87,26 @@ book: venv assets
 student: venv
 	$(BIN)/python scripts/make_student.py
 
+# ---- instructor edition -------------------------------------------------------------------------
+# _toc.yml + each chapter's problem-solutions page, built to _build/instructor/_build/html. Reuses
+# the notebooks executed by `make book` (jupyter-cache seeded from _build/jupyter_execute).
+instructor: venv assets
+	@$(VENV_PATH) $(BIN)/python scripts/make_instructor.py
+
 # ---- tests ------------------------------------------------------------------------------------
+lint: venv
+	@echo "+ $(LINT_CMD)"
+	@$(LINT_CMD)
+
+# ruff first, then pytest (both always run; either failing fails the target)
 test: venv
-	@echo "+ $(TEST_CMD)"
-	@$(VENV_PATH) $(TEST_CMD); rc=$$?; \
+	@echo "+ $(LINT_CMD)"
+	@$(LINT_CMD); lint=$$?; \
+	echo "+ $(TEST_CMD)"; \
+	$(VENV_PATH) $(TEST_CMD); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected NO tests (exit 5)" >&2; fi; \
-	exit $$rc
+	if [ $$lint -ne 0 ]; then echo "make test: ruff found problems (see above; make lint)" >&2; fi; \
+	if [ $$rc -ne 0 ]; then exit $$rc; fi; exit $$lint
 
 site-check: venv
 	@echo "+ $(SITE_CMD)"
