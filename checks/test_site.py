@@ -108,7 +108,8 @@ def is_notebook(src: Path) -> bool:
     if src.suffix == ".ipynb":
         return True
     head = src.read_text(encoding="utf-8")[:2000]
-    return src.suffix == ".md" and head.startswith("---") and ("jupytext" in head or "mystnb" in head)
+    return (src.suffix == ".md" and head.startswith("---")
+            and ("jupytext" in head or "mystnb" in head))
 
 
 FENCE = re.compile(r"^\s*(?P<fence>`{3,}|~{3,}|:{3,})\s*(?P<info>.*?)\s*$")
@@ -332,7 +333,8 @@ def test_page(tab, docname, site_report):
     leftovers.update({m: 1 for m in INLINE_TEX.findall(text)})
     if leftovers:
         i = min(text.find(tok) for tok in leftovers)
-        pytest.fail(f"raw TeX left in the page {leftovers}, e.g. ...{text[max(0, i - 80):i + 80]!r}...")
+        pytest.fail(f"raw TeX left in the page {leftovers}, "
+                    f"e.g. ...{text[max(0, i - 80):i + 80]!r}...")
 
     wide = page.evaluate(WIDE_MATH)
     if wide:
@@ -354,21 +356,25 @@ def test_page(tab, docname, site_report):
         if expected:
             found = page.evaluate(COUNT_PROOFS, list(PROOF_TYPES))
             got = {k: found[k] for k in expected}
-            assert got == expected, f"directive boxes in the HTML {got} != directives in {src.name} {expected}"
+            assert got == expected, \
+                f"directive boxes in the HTML {got} != directives in {src.name} {expected}"
             for typ, title in found["titles"]:
                 assert title.strip().lower().startswith(typ), f"{typ} box titled {title!r}"
 
     # -- widgets ---------------------------------------------------------------------------
     if n_views:
-        assert widget_error is None, f"no widget rendered from the saved widget state: {widget_error}"
+        assert widget_error is None, \
+            f"no widget rendered from the saved widget state: {widget_error}"
         rendered = page.locator(WIDGET).count()
-        assert rendered >= n_views, f"{n_views} saved widget views, {rendered} widget elements rendered"
+        assert rendered >= n_views, \
+            f"{n_views} saved widget views, {rendered} widget elements rendered"
 
     # -- animation players -----------------------------------------------------------------
     n_anim = html.count('<div class="animation">')
     if n_anim:
         players = page.evaluate(ANIMATIONS)
-        assert len(players) == n_anim, f"{n_anim} animation players in the HTML, {len(players)} on the page"
+        assert len(players) == n_anim, \
+            f"{n_anim} animation players in the HTML, {len(players)} on the page"
         for i, pl in enumerate(players):
             assert pl["shows"] and pl["frames"] >= 2 and pl["next_changes"], \
                 f"animation player #{i + 1} does not work: {pl}"
@@ -511,7 +517,8 @@ def launch_urls(docname: str, src: Path) -> dict[str, str]:
                                 f"{docname}{src.suffix}") if x)
     buttons = cfg["launch_buttons"]
     ui = "lab/tree/" if buttons.get("notebook_interface") == "jupyterlab" else "tree/"
-    urls = {"Binder": f"{buttons['binderhub_url'].rstrip('/')}/v2/gh/{org_repo}/{branch}?urlpath={ui}{path}"}
+    binder = buttons["binderhub_url"].rstrip("/")
+    urls = {"Binder": f"{binder}/v2/gh/{org_repo}/{branch}?urlpath={ui}{path}"}
     if src.suffix == ".ipynb" and buttons.get("colab_url"):  # Colab opens .ipynb only
         urls["Colab"] = f"{buttons['colab_url'].rstrip('/')}/github/{org_repo}/blob/{branch}/{path}"
     return urls
@@ -519,7 +526,8 @@ def launch_urls(docname: str, src: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("docname", NOTEBOOK_PAGES or [None])
 def test_launch_buttons(site, docname):
-    """Notebook pages offer Binder, Colab and Thebe (launch buttons exist on notebook pages only)."""
+    """Notebook pages offer Binder, Colab and Thebe (launch buttons exist on notebook pages
+    only)."""
     if docname is None:
         pytest.skip("no notebook pages in _toc.yml")
     html = html_of(docname).read_text(encoding="utf-8")

@@ -17,11 +17,34 @@ Chapter companions (import explicitly, e.g. ``from dlinv import dynamics``):
 ``relu_analysis`` (Ch. 8), ``widgets`` (the explorers), ``bench`` (``python -m dlinv.bench``).
 """
 from . import metrics, network, plots, problem, theory
-from .network import (balanced_factorization, check_weights, end_to_end, gradients, imbalances,
-                      init_weights, layer_shapes, loss, partial_product)
-from .problem import (InverseProblem, TrainingData, make_training_data, noisy_measurements,
-                      problem_from_operator, random_problem, sample_latent)
-from .train import (ALL_METRICS, DEFAULT_METRICS, History, TrainResult, smoothness_estimate,
-                    suggest_step_size, train)
+from .network import (
+    balanced_factorization,
+    check_weights,
+    end_to_end,
+    gradients,
+    imbalances,
+    init_weights,
+    layer_shapes,
+    loss,
+    partial_product,
+)
+from .problem import (
+    InverseProblem,
+    TrainingData,
+    make_training_data,
+    noisy_measurements,
+    problem_from_operator,
+    random_problem,
+    sample_latent,
+)
+from .train import (
+    ALL_METRICS,
+    DEFAULT_METRICS,
+    History,
+    TrainResult,
+    smoothness_estimate,
+    suggest_step_size,
+    train,
+)
 
 __version__ = "0.2.0"

@@ -32,7 +32,8 @@ def rng(seed, name: str = "seed") -> np.random.Generator:
 def positive_int(value, name: str, minimum: int = 1) -> int:
     """An integer ``>= minimum`` (bools refused)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an int >= {minimum}, got {type(value).__name__} ({value!r})")
+        raise ValueError(f"{name} must be an int >= {minimum}, "
+                         f"got {type(value).__name__} ({value!r})")
     if value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
     return int(value)

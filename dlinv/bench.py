@@ -5,7 +5,8 @@ N=500) and measures, in the same run,
 
 * the time per step of :func:`dlinv.train` (no metrics recorded, best of several repeats), and
 * the floor: the time numpy needs for exactly the matrix products one step performs
-  (each product timed on its own shape with ``numpy.matmul(..., out=...)``, best of repeats, summed).
+  (each product timed on its own shape with ``numpy.matmul(..., out=...)``, best of repeats,
+  summed).
 
 The last line reads ``step X ms/step, floor Y ms/step, ratio Z``. With ``--torch`` (and PyTorch
 installed) it also times a plain PyTorch autograd loop on the same problem for comparison.
@@ -63,7 +64,8 @@ def step_time(problem, data, W0, *, steps: int, repeats: int) -> float:
     return best
 
 
-def torch_step_time(problem, data, W0, *, steps: int) -> float | None:  # pragma: no cover - optional
+def torch_step_time(problem, data, W0, *,
+                    steps: int) -> float | None:  # pragma: no cover - optional
     try:
         import torch
     except ImportError:
@@ -121,7 +123,8 @@ def main(argv=None) -> None:
             print("torch: not installed, comparison skipped")
         else:
             print(f"torch autograd: {tt * 1e3:.1f} ms/step, {tt / step:.1f}x slower than dlinv")
-    print(f"step {step * 1e3:.1f} ms/step, floor {floor * 1e3:.1f} ms/step, ratio {step / floor:.2f}")
+    print(f"step {step * 1e3:.1f} ms/step, floor {floor * 1e3:.1f} ms/step, "
+          f"ratio {step / floor:.2f}")
 
 
 if __name__ == "__main__":

@@ -52,7 +52,8 @@ class History:
         try:
             return self.values[name]
         except KeyError:
-            raise KeyError(f"metric {name!r} was not recorded; recorded: {sorted(self.values)}") from None
+            raise KeyError(f"metric {name!r} was not recorded; "
+                           f"recorded: {sorted(self.values)}") from None
 
     def __contains__(self, name) -> bool:
         return name == "step" or name in self.values
@@ -172,8 +173,8 @@ def train(problem: InverseProblem, data: TrainingData, *, lam: float, eta, steps
         note = f"eta='auto' chose eta={eta:.4g} (1/smoothness at initialization)"
     eta = V.nonneg_float(eta, "eta", positive=True)
     if eta * lam >= 1:
-        raise ValueError(f"eta*lam = {eta * lam:.3g} >= 1 flips the sign of the weights every step; "
-                         f"use eta < 1/lam = {1 / lam:.3g}")
+        raise ValueError(f"eta*lam = {eta * lam:.3g} >= 1 flips the sign of the weights every "
+                         f"step; use eta < 1/lam = {1 / lam:.3g}")
 
     weights, hist = _gd_loop(problem, data, W0, lam, eta, steps, record_every, metrics)
     return TrainResult(weights=weights, initial_weights=W0, history=hist, eta=eta, lam=lam,

@@ -2,11 +2,12 @@
 import numpy as np
 import pytest
 from conftest import rel
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dlinv
 from dlinv import theory
-from dlinv.network import loss, gradients
+from dlinv.network import gradients, loss
 
 
 def _fd_gradients(weights, data, lam, h=1e-6):
@@ -14,8 +15,10 @@ def _fd_gradients(weights, data, lam, h=1e-6):
     for l, W in enumerate(weights):
         g = np.zeros_like(W)
         for idx in np.ndindex(W.shape):
-            plus = [w.copy() for w in weights]; minus = [w.copy() for w in weights]
-            plus[l][idx] += h; minus[l][idx] -= h
+            plus = [w.copy() for w in weights]
+            minus = [w.copy() for w in weights]
+            plus[l][idx] += h
+            minus[l][idx] -= h
             g[idx] = (loss(plus, data, lam) - loss(minus, data, lam)) / (2 * h)
         out.append(g)
     return out
@@ -57,7 +60,8 @@ def test_lemma_b_initial_offsubspace_norm_over_seeds():
     predicted = theory.expected_initial_offsubspace_sq(40, 20, 4)
     for depth, width in [(1, None), (2, 16), (3, 64), (5, 32)]:
         vals = [np.sum(P.project_perp(dlinv.end_to_end(
-            dlinv.init_weights(40, 20, width=width, depth=depth, seed=k))) ** 2) for k in range(400)]
+            dlinv.init_weights(40, 20, width=width, depth=depth, seed=k))) ** 2)
+            for k in range(400)]
         assert abs(np.mean(vals) / predicted - 1) < 0.05, (depth, width, np.mean(vals), predicted)
     first = [np.sum(P.project_perp(dlinv.init_weights(40, 20, width=64, depth=3, seed=k)[0]) ** 2)
              for k in range(200)]
@@ -67,7 +71,8 @@ def test_lemma_b_initial_offsubspace_norm_over_seeds():
 @pytest.mark.parametrize("depth", [2, 3, 5])
 def test_balanced_factorization_attains_the_schatten_cost(depth):
     g = np.random.default_rng(1)
-    W = g.standard_normal((6, 4)) @ np.diag([3.0, 1.0, 0.5, 0.0]) @ g.standard_normal((4, 5))  # rank 3
+    # rank 3
+    W = g.standard_normal((6, 4)) @ np.diag([3.0, 1.0, 0.5, 0.0]) @ g.standard_normal((4, 5))
     F = dlinv.balanced_factorization(W, depth=depth, width=7, seed=2)
     assert rel(dlinv.end_to_end(F), W) < 1e-12
     assert max(dlinv.imbalances(F)) < 1e-12

@@ -11,7 +11,8 @@ def test_oracle_exact_on_S_and_annihilates_the_complement(small):
     P, _ = small
     assert rel(P.oracle @ P.A @ P.R, P.R) < 1e-12          # W* A x = x for x in S
     assert np.linalg.norm(P.oracle @ P.P_perp) < 1e-12      # W* P_perp = 0
-    # and the projectors are what they claim: idempotent, symmetric, complementary, range(P) = range(AR)
+    # and the projectors are what they claim: idempotent, symmetric, complementary,
+    # range(P) = range(AR)
     for Pr in (P.P_signal, P.P_perp):
         assert rel(Pr @ Pr, Pr) < 1e-12 and rel(Pr, Pr.T) < 1e-14
     assert rel(P.P_signal @ P.AR, P.AR) < 1e-12
@@ -62,12 +63,16 @@ def test_pinv_closed_forms_against_monte_carlo(small):
     P, _ = small
     g = np.random.default_rng(8)
     E = g.standard_normal((P.m, 200000))
-    assert abs(np.mean(np.sum((P.pinv @ E) ** 2, 0)) / theory.pinv_noise_amplification(P) - 1) < 0.01
-    assert abs(np.mean(np.sum((P.oracle @ E) ** 2, 0)) / theory.oracle_noise_amplification(P) - 1) < 0.01
+    pinv_amp = np.mean(np.sum((P.pinv @ E) ** 2, 0))
+    oracle_amp = np.mean(np.sum((P.oracle @ E) ** 2, 0))
+    assert abs(pinv_amp / theory.pinv_noise_amplification(P) - 1) < 0.01
+    assert abs(oracle_amp / theory.oracle_noise_amplification(P) - 1) < 0.01
 
 
 def test_identifiability_is_enforced():
-    A = np.zeros((4, 6)); A[:, :4] = np.eye(4)
-    R = np.zeros((6, 2)); R[4, 0] = R[5, 1] = 1.0  # S inside ker A
+    A = np.zeros((4, 6))
+    A[:, :4] = np.eye(4)
+    R = np.zeros((6, 2))
+    R[4, 0] = R[5, 1] = 1.0  # S inside ker A
     with pytest.raises(ValueError, match="not identifiable"):
         dlinv.InverseProblem(A, R)

@@ -25,8 +25,10 @@ def test_generator_and_numpy_ints_are_accepted_seeds():
 
 
 @pytest.mark.parametrize("name,kw", [
-    ("width", dict(width=0, depth=3)), ("width", dict(width=-2, depth=3)), ("width", dict(width=2.5, depth=3)),
-    ("depth", dict(width=4, depth=0)), ("depth", dict(width=4, depth=-1)), ("depth", dict(width=4, depth=2.0)),
+    ("width", dict(width=0, depth=3)), ("width", dict(width=-2, depth=3)),
+    ("width", dict(width=2.5, depth=3)),
+    ("depth", dict(width=4, depth=0)), ("depth", dict(width=4, depth=-1)),
+    ("depth", dict(width=4, depth=2.0)),
 ])
 def test_width_and_depth_must_be_positive_ints(name, kw):
     with pytest.raises(ValueError, match=name):
@@ -75,7 +77,8 @@ def test_bad_steps_and_record_every(prob):
     with pytest.raises(ValueError, match="record_every"):
         dlinv.train(P, D, lam=0.0, eta=0.1, steps=1, depth=2, width=3, seed=0, record_every=-5)
     with pytest.raises(ValueError, match="unknown metrics"):
-        dlinv.train(P, D, lam=0.0, eta=0.1, steps=1, depth=2, width=3, seed=0, metrics=("accuracy",))
+        dlinv.train(P, D, lam=0.0, eta=0.1, steps=1, depth=2, width=3, seed=0,
+                    metrics=("accuracy",))
 
 
 def test_scheme_name_needs_depth_and_seed(prob):
@@ -114,8 +117,8 @@ def test_wrong_shapes_never_broadcast(prob):
     with pytest.raises(ValueError, match="orthonormal"):
         dlinv.InverseProblem(P.A, 2 * P.R)
     with pytest.raises(ValueError, match="problem has d=10"):
-        dlinv.train(P, dlinv.TrainingData(np.zeros((9, 5)), np.zeros((6, 5))), lam=0.0, eta=0.1, steps=1,
-                    depth=1, seed=0)
+        dlinv.train(P, dlinv.TrainingData(np.zeros((9, 5)), np.zeros((6, 5))), lam=0.0,
+                    eta=0.1, steps=1, depth=1, seed=0)
 
 
 def test_theory_inputs():
