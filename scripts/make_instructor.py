@@ -89,6 +89,10 @@ def write_toc(book: Path, out: Path) -> list[str]:
 def write_config(book: Path, out: Path, cache: Path) -> None:
     cfg = yaml.safe_load((book / "_config.yml").read_text(encoding="utf-8"))
     cfg["title"] = f"{cfg.get('title', '')} (instructor edition)".strip()
+    # paths in the config are relative to the config file: this one lives in _build/
+    local = (cfg.get("sphinx") or {}).get("local_extensions") or {}
+    for name, path in local.items():
+        local[name] = str((book / path).resolve())
     execute = cfg.setdefault("execute", {})
     execute["execute_notebooks"] = "cache"
     execute["cache"] = str(cache)
