@@ -6,8 +6,8 @@ the lines from ``# BEGIN SOLUTION`` to ``# END SOLUTION`` (both included) become
 
     raise NotImplementedError("Coding exercise N.k: <title>")
 
-at the indentation of the ``# BEGIN SOLUTION`` line, where the text is the heading of the
-nearest preceding markdown cell that starts with ``### Coding exercise``. The ``hide-input``
+at the indentation of the ``# BEGIN SOLUTION`` line, where the text is the nearest preceding
+markdown heading ``### Coding exercise N.k: <title>`` (a line of a markdown cell). The ``hide-input``
 tag is removed from those cells (the student must see the stub), every output and execution
 count is cleared, and the notebook is written with nbformat's own layout (indent 1, sorted
 keys). Everything else in the chapter folder that a lab may read (``quiz.json``, data files)
@@ -96,10 +96,13 @@ def strip_solution(source: str, message: str, where: str) -> str:
 
 
 def exercise_heading(markdown: str) -> str | None:
-    """'Coding exercise 3.2: ...' if the markdown cell starts with a coding-exercise heading."""
-    first = markdown.lstrip("\n").split("\n", 1)[0]
-    m = HEADING.match(first.strip())
-    return m.group(1) if m else None
+    """'Coding exercise 3.2: ...' from the (last) coding-exercise heading of a markdown cell."""
+    found = None
+    for line in markdown.split("\n"):
+        m = HEADING.match(line.strip())
+        if m:
+            found = m.group(1)
+    return found
 
 
 def student_notebook(nb: nbformat.NotebookNode, where: str = "notebook") -> nbformat.NotebookNode:

@@ -334,3 +334,10 @@ def test_student_lab_runs(executions, lab):
         pytest.skip(f"{lab_id(lab)} has no coding exercise: its student edition is the lab")
     nb = nbformat.reads(executions[lab].result(), as_version=4)
     assert_runs_as_student(nb, ms.solution_cells(nb), lab_id(lab))
+
+
+def test_heading_inside_a_longer_markdown_cell():
+    nb = fixture_notebook()
+    nb.cells[3].source = "## Tools\n\nSome intro.\n\n### Coding exercise 0.1: double a vector\n\nGo."
+    student = ms.student_notebook(nb)
+    assert 'NotImplementedError("Coding exercise 0.1: double a vector")' in student.cells[4].source
