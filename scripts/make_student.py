@@ -7,11 +7,12 @@ the lines from ``# BEGIN SOLUTION`` to ``# END SOLUTION`` (both included) become
     raise NotImplementedError("Coding exercise N.k: <title>")
 
 at the indentation of the ``# BEGIN SOLUTION`` line, where the text is the nearest preceding
-markdown heading ``### Coding exercise N.k: <title>`` (a line of a markdown cell). The ``hide-input``
-tag is removed from those cells (the student must see the stub), every output and execution
-count is cleared, and the notebook is written with nbformat's own layout (indent 1, sorted
-keys). Everything else in the chapter folder that a lab may read (``quiz.json``, data files)
-is copied beside it; Markdown pages (theory, instructor-only problem solutions) are not.
+markdown heading ``### Coding exercise N.k: <title>`` (a line of a markdown cell). The
+``hide-input`` tag is removed from those cells (the student must see the stub), every output
+and execution count is cleared, and the notebook is written with nbformat's own layout
+(indent 1, sorted keys). Everything else in the chapter folder that a lab may read
+(``quiz.json``, data files) is copied beside it; Markdown pages (theory, instructor-only
+problem solutions) are not.
 
 Usage::
 

@@ -338,6 +338,7 @@ def test_student_lab_runs(executions, lab):
 
 def test_heading_inside_a_longer_markdown_cell():
     nb = fixture_notebook()
-    nb.cells[3].source = "## Tools\n\nSome intro.\n\n### Coding exercise 0.1: double a vector\n\nGo."
+    nb.cells[3].source = ("## Tools\n\nSome intro.\n\n"
+                          "### Coding exercise 0.1: double a vector\n\nGo.")
     student = ms.student_notebook(nb)
     assert 'NotImplementedError("Coding exercise 0.1: double a vector")' in student.cells[4].source
