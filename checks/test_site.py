@@ -16,7 +16,8 @@ For every page listed in _toc.yml (root included), in Debian's chromium driven b
 * alt text (issue 12 item 2): every image of the article (notebook outputs included) has a
   meaningful alt text (not empty, not the file name that Sphinx puts there by default);
 * figures: every image output of a notebook page sits in a numbered figure (myst-nb figure
-  metadata), unless it is an animation frame or its cell is tagged `no-figure`; report-only
+  metadata), unless it is an animation frame, drawn by a widget (a snapshot of an explorer) or
+  its cell is tagged `no-figure`; report-only
   until REQUIRE_FIGURES (or DLINV_REQUIRE_FIGURES=1);
 * a full-page screenshot is saved to _build/screenshots/<page path with / -> __>.png.
 
@@ -268,7 +269,9 @@ IMAGES = """() => {
             where: s ? '#' + s.id : '',
             output: !!img.closest('.cell_output'),
             numbered: !!(fig && fig.querySelector('figcaption .caption-number')),
-            exempt: !!(img.closest('div.animation') || img.closest('.tag_no-figure'))};
+            widget: !!img.closest('.jupyter-widgets'),
+            exempt: !!(img.closest('div.animation') || img.closest('.tag_no-figure')
+                       || img.closest('.jupyter-widgets'))};
   });
 }"""
 
