@@ -41,7 +41,7 @@ FLOOR = 1e-16  # values below this are drawn at the floor of a log axis
 #: width of the book's text column in inches at the figures' 100 dpi (about 720 px at 1280 px
 #: viewport): a figure no wider than this is shown at its own size, so 11 pt stays 11 pt
 PAGE_WIDTH = 7.2
-#: at most this many panels side by side: more would shrink fonts below 10 pt on the page
+#: at most this many panels side by side (more would shrink fonts below 10 pt on the page)
 MAX_COLS = 2
 #: the book's matplotlib style, applied when this module is imported (fonts >= 10 pt)
 STYLE = {
