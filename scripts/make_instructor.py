@@ -111,6 +111,8 @@ def seed_cache(book: Path, executed: Path, cache_dir: Path) -> list[str]:
     seeded = []
     for nb in sorted(executed.rglob("*.ipynb")):
         source = book / nb.relative_to(executed)
+        if not source.is_file():  # a MyST Markdown notebook (e.g. intro.md)
+            source = source.with_suffix(".md")
         if not source.is_file() or nb.stat().st_mtime < source.stat().st_mtime:
             continue  # no source, or the source changed after the public build executed it
         try:
