@@ -101,6 +101,34 @@ def write_config(book: Path, out: Path, cache: Path) -> None:
                    + yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
+def restore_glue(executed: Path) -> Path:
+    """The executed notebook with its hidden glue outputs put back (myst-nb removes the outputs
+    of ``glue(..., display=False)`` from the notebook it writes and keeps them in
+    ``<name>.glue.json``); they go to the last code cell, where myst-nb's glue scan finds them."""
+    import json
+
+    import nbformat
+
+    glue_file = executed.with_name(executed.stem + ".glue.json")
+    if not glue_file.is_file():
+        return executed
+    glue = json.loads(glue_file.read_text(encoding="utf-8"))
+    nb = nbformat.read(executed, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if not code:
+        return executed
+    for out in glue.values():
+        prefix = out.get("metadata", {}).get("scrapbook", {}).get("mime_prefix", "")
+        if not prefix:
+            continue  # a displayed glue output is still in the notebook
+        out = nbformat.from_dict(out)
+        out["data"] = {prefix + k: v for k, v in out["data"].items()}
+        code[-1].outputs.append(out)
+    target = executed.with_name(executed.stem + ".with-glue.ipynb")
+    nbformat.write(nb, target)
+    return target
+
+
 def seed_cache(book: Path, executed: Path, cache_dir: Path) -> list[str]:
     """Cache the public build's executed notebooks under their sources' paths."""
     if not executed.is_dir():
@@ -110,13 +138,17 @@ def seed_cache(book: Path, executed: Path, cache_dir: Path) -> list[str]:
     cache = get_cache(cache_dir)
     seeded = []
     for nb in sorted(executed.rglob("*.ipynb")):
+        if nb.name.endswith(".with-glue.ipynb"):
+            continue
         source = book / nb.relative_to(executed)
         if not source.is_file():  # a MyST Markdown notebook (e.g. intro.md)
             source = source.with_suffix(".md")
         if not source.is_file() or nb.stat().st_mtime < source.stat().st_mtime:
             continue  # no source, or the source changed after the public build executed it
         try:
-            cache.cache_notebook_file(nb, uri=str(source), check_validity=False, overwrite=True)
+            with_glue = restore_glue(nb)
+            cache.cache_notebook_file(with_glue, uri=str(source), check_validity=False,
+                                      overwrite=True)
         except Exception as err:  # noqa: BLE001 - a notebook that cannot be cached is executed
             print(f"make_instructor: not reused ({err}): {nb}", file=sys.stderr)
             continue
@@ -151,6 +183,13 @@ def main(argv: list[str] | None = None) -> int:
     print("+ " + " ".join(cmd), flush=True)
     t0 = time.perf_counter()
     rc = subprocess.call(cmd, cwd=book, env=os.environ.copy())
+    if rc != 0 and seeded:
+        # e.g. a glue key that the reused notebooks lost: build again, executing everything
+        print("make_instructor: the build with reused notebooks failed; building again with "
+              "every notebook executed", flush=True)
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(out / "_build", ignore_errors=True)
+        rc = subprocess.call(cmd, cwd=book, env=os.environ.copy())
     print(f"instructor edition: exit {rc} in {time.perf_counter() - t0:.0f} s; "
           f"open {out / '_build' / 'html' / 'index.html'}")
     return rc
