@@ -33,6 +33,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = "problem-solutions"
+GLUE_PREFIX = "application/papermill.record/"  # myst_nb.ext.glue.GLUE_PREFIX
 SOURCE_SUFFIXES = (".md", ".ipynb")
 
 
@@ -102,9 +103,9 @@ def write_config(book: Path, out: Path, cache: Path) -> None:
 
 
 def restore_glue(executed: Path) -> Path:
-    """The executed notebook with its hidden glue outputs put back (myst-nb removes the outputs
-    of ``glue(..., display=False)`` from the notebook it writes and keeps them in
-    ``<name>.glue.json``); they go to the last code cell, where myst-nb's glue scan finds them."""
+    """The executed notebook with its glue outputs put back (the notebook myst-nb writes lacks
+    some of them, e.g. those of ``glue(..., display=False)``; all are in ``<name>.glue.json``):
+    they go, hidden, to the last code cell, where myst-nb's glue scan finds them."""
     import json
 
     import nbformat
@@ -117,12 +118,16 @@ def restore_glue(executed: Path) -> Path:
     code = [c for c in nb.cells if c.cell_type == "code"]
     if not code:
         return executed
-    for out in glue.values():
-        prefix = out.get("metadata", {}).get("scrapbook", {}).get("mime_prefix", "")
-        if not prefix:
-            continue  # a displayed glue output is still in the notebook
+    present = {o.get("metadata", {}).get("scrapbook", {}).get("name")
+               for c in code for o in c.get("outputs", [])}
+    for key, out in glue.items():
+        if key in present:
+            continue
+        # re-added hidden (as glue(..., display=False) stores it): the key is found again,
+        # nothing new is displayed on the lab page
         out = nbformat.from_dict(out)
-        out["data"] = {prefix + k: v for k, v in out["data"].items()}
+        out["metadata"]["scrapbook"]["mime_prefix"] = GLUE_PREFIX
+        out["data"] = {GLUE_PREFIX + k: v for k, v in out["data"].items()}
         code[-1].outputs.append(out)
     target = executed.with_name(executed.stem + ".with-glue.ipynb")
     nbformat.write(nb, target)
