@@ -11,6 +11,7 @@ built book, needs Chromium), ``student`` and ``instructor`` (the two other editi
 environment ``.venv`` from ``requirements.txt`` if it is missing or out of date (standard library
 only until then). The Makefile's targets call these commands.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,9 +30,19 @@ STAMP = VENV / ".installed"
 ASSETS_MARKER = ROOT / "_offline" / "widgets" / "widget-paths.js"
 MIN_PYTHON = (3, 11)
 
-TEST_ARGS = ["-m", "pytest", "tests", "chapters", "--nbval-lax", "--nbval-current-env",
-             "--nbval-sanitize-with", "nbval_sanitize.cfg"]
+TEST_ARGS = [
+    "-m",
+    "pytest",
+    "tests",
+    "chapters",
+    "--nbval-lax",
+    "--nbval-current-env",
+    "--nbval-sanitize-with",
+    "nbval_sanitize.cfg",
+]
 BOOK_ARGS = ["build", ".", "-W", "-n", "--keep-going"]
+#: the Python sources kept in ruff's format (the labs are linted, not reformatted)
+FORMATTED = ["dlinv", "tests", "checks", "scripts", "_ext", "tasks.py"]
 
 
 def say(msg: str) -> None:
@@ -68,24 +79,40 @@ def requirements_hash() -> str:
 def venv() -> None:
     """Create .venv and install requirements.txt (with dlinv editable) if needed."""
     if sys.version_info < MIN_PYTHON:
-        raise SystemExit(f"Python {'.'.join(map(str, MIN_PYTHON))} or newer is needed; this is "
-                         f"{sys.version.split()[0]}. Run tasks.py with a newer python.")
+        raise SystemExit(
+            f"Python {'.'.join(map(str, MIN_PYTHON))} or newer is needed; this is "
+            f"{sys.version.split()[0]}. Run tasks.py with a newer python."
+        )
     if PY.exists() and STAMP.exists() and STAMP.read_text() == requirements_hash():
         return
     if not PY.exists():
         say(f"creating the virtual environment {VENV.name}/ with Python {sys.version.split()[0]}")
         import venv as _venv
+
         try:
             _venv.EnvBuilder(with_pip=True).create(VENV)
         except Exception as exc:  # e.g. Debian without python3-venv
             shutil.rmtree(VENV, ignore_errors=True)
-            raise SystemExit(f"could not create {VENV.name}/ ({exc}); on Debian/Ubuntu: "
-                             "apt-get install python3-venv") from exc
+            raise SystemExit(
+                f"could not create {VENV.name}/ ({exc}); on Debian/Ubuntu: "
+                "apt-get install python3-venv"
+            ) from exc
     check([PY, "-m", "pip", "install", "--disable-pip-version-check", "-r", "requirements.txt"])
     # a python3 kernelspec inside the venv: Jupyter prefers it over user-level kernelspecs,
     # so the book build, nbval and JupyterLab all run the venv's Python
-    check([PY, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3",
-           "--display-name", "Python 3 (ipykernel)"])
+    check(
+        [
+            PY,
+            "-m",
+            "ipykernel",
+            "install",
+            "--sys-prefix",
+            "--name",
+            "python3",
+            "--display-name",
+            "Python 3 (ipykernel)",
+        ]
+    )
     STAMP.write_text(requirements_hash())
 
 
@@ -96,9 +123,11 @@ def assets(required: bool = True) -> bool:
     if shutil.which("npm") is None:
         if required:
             raise SystemExit("npm is needed for the offline assets (install node/npm)")
-        say("npm not found: the book's pages will load MathJax and the widget JavaScript from "
+        say(
+            "npm not found: the book's pages will load MathJax and the widget JavaScript from "
             "their CDN (fine for reading online; run `python tasks.py assets` with npm for a "
-            "site that works offline)")
+            "site that works offline)"
+        )
         return False
     check([sys.executable, "scripts/fetch_offline_assets.py"])
     return True
@@ -108,8 +137,9 @@ def book() -> None:
     """Clean build of the public book, every notebook executed, warnings as errors."""
     venv()
     assets(required=False)
-    shutil.rmtree(ROOT / "_build" / "html", ignore_errors=True)
-    shutil.rmtree(ROOT / "_build" / ".doctrees", ignore_errors=True)
+    # a clean build: the execution cache (_build/.jupyter_cache) keys on the cells' code only, so
+    # it is emptied too and every notebook runs against the current dlinv
+    shutil.rmtree(ROOT / "_build", ignore_errors=True)
     t = time.time()
     rc = run([BIN / "jupyter-book", *BOOK_ARGS])
     if rc != 0:
@@ -120,14 +150,18 @@ def book() -> None:
 
 
 def pdf() -> None:
-    """The PDF edition through LaTeX (xelatex), checked, and linked from the site."""
+    """The PDF edition through LaTeX (xelatex), checked, and linked from the site. Run it after
+    ``book``: it reuses the notebooks that build executed (the execution cache)."""
     venv()
     rc = run([BIN / "jupyter-book", "build", ".", "--builder", "pdflatex"])
     if rc != 0:
         log = ROOT / "_build" / "latex" / "dlinv-course.log"
         if log.exists():
-            errors = [line for line in log.read_text(errors="replace").splitlines()
-                      if line.startswith("!")]
+            errors = [
+                line
+                for line in log.read_text(errors="replace").splitlines()
+                if line.startswith("!")
+            ]
             print("\n".join(errors[:20]))
         raise SystemExit(f"pdf: FAILED (exit {rc})")
     built = ROOT / "_build" / "latex" / "dlinv-course.pdf"
@@ -146,8 +180,16 @@ def test() -> None:
     if rc != 0:
         raise SystemExit(rc)
     ruff = BIN / ("ruff.exe" if os.name == "nt" else "ruff")
-    if ruff.exists():
-        check([ruff, "check", "."])
+    check([ruff, "check", "."])
+    check([ruff, "format", "--check", *FORMATTED])
+
+
+def lint() -> None:
+    """ruff: lint (the labs at 79 columns) and the format of the Python sources."""
+    venv()
+    ruff = BIN / ("ruff.exe" if os.name == "nt" else "ruff")
+    check([ruff, "check", "."])
+    check([ruff, "format", "--check", *FORMATTED])
 
 
 def site_check() -> None:
@@ -175,6 +217,7 @@ def script(name: str):
     def task() -> None:
         venv()
         check([PY, f"scripts/{name}.py"])
+
     task.__doc__ = f"run scripts/{name}.py"
     return task
 
@@ -189,9 +232,18 @@ def clean() -> None:
 
 
 TASKS = {
-    "venv": venv, "assets": assets, "book": book, "pdf": pdf, "test": test, "site-check": site_check,
-    "lab": lab, "bench": bench, "clean": clean,
-    "student": script("make_student"), "instructor": script("build_instructor"),
+    "venv": venv,
+    "assets": assets,
+    "book": book,
+    "pdf": pdf,
+    "test": test,
+    "site-check": site_check,
+    "lab": lab,
+    "bench": bench,
+    "clean": clean,
+    "student": script("make_student"),
+    "instructor": script("make_instructor"),
+    "lint": lint,
 }
 
 

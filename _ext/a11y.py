@@ -9,6 +9,7 @@ Fixed here once, for every page, rather than page by page:
 The check that every page has no serious or critical violation, in light and dark mode, is
 checks/test_a11y.py.
 """
+
 from __future__ import annotations
 
 from bs4 import BeautifulSoup

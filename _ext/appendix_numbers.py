@@ -6,6 +6,7 @@ assigned the numbers, this prefixes every number of a page under ``chapters/appe
 "A" (sphinx-proof, sphinx-exercise, numref and equation references all join the number tuple
 with dots, so ``("A", 3)`` renders as "A.3" in the result's title and in every reference).
 """
+
 from __future__ import annotations
 
 APPENDIX_PREFIX = "chapters/appendix/"

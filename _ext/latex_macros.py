@@ -7,6 +7,7 @@ defines a macro whether or not a package already did (e.g. ``\\R`` or ``\\E``). 
 without arguments is wrapped in braces: MathJax accepts ``P_\\cS`` for ``P_{\\mathcal{S}}``,
 LaTeX only if ``\\cS`` expands to one group.
 """
+
 from __future__ import annotations
 
 

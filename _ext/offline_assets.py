@@ -10,6 +10,7 @@ does; the build says so once and nothing else changes.
 The files are not put under ``_static/``: Jupyter Book 1.x adds every ``*.js`` found there to
 every page. ``mathjax_path`` and ``nb_ipywidgets_js`` are relative to ``_static/``, hence ``../``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,9 +30,11 @@ def offline_available(srcdir: str | Path) -> bool:
 
 def choose_assets(app, config):
     if not offline_available(app.srcdir):
-        logger.info("dlinv: no local copy of MathJax and the widget JavaScript (_offline/): the "
-                    "pages load them from their CDN. For a site that works offline, run "
-                    "`python tasks.py assets` (needs node/npm) and build again.")
+        logger.info(
+            "dlinv: no local copy of MathJax and the widget JavaScript (_offline/): the "
+            "pages load them from their CDN. For a site that works offline, run "
+            "`python tasks.py assets` (needs node/npm) and build again."
+        )
         return
     config.html_extra_path = [*config.html_extra_path, OFFLINE]
     config.mathjax_path = "../mathjax/tex-mml-chtml.js"

@@ -6,14 +6,13 @@ network. The check fails on any *serious* or *critical* violation and prints the
 and the offending elements; minor and moderate ones are listed in the summary. Dark mode is the
 theme's own (``data-theme="dark"`` on ``<html>``, what its toggle sets).
 """
+
 from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
-
 from conftest import BOOK, HTML
 
 AXE = BOOK / ".axe" / "axe.min.js"
@@ -40,7 +39,9 @@ def run_axe(page) -> list[dict]:
             return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                 nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' +
                                    (n.failureSummary || '').split('\\n')[1])}));
-        }""", WCAG_TAGS)
+        }""",
+        WCAG_TAGS,
+    )
     return result
 
 
@@ -63,8 +64,11 @@ def test_axe(tab, site, docname, mode):
     for v in violations:
         SUMMARY[(v["id"], v["impact"], mode)] += len(v["nodes"])
     blocking = [v for v in violations if v["impact"] in BLOCKING]
-    msg = [f"{docname} ({mode}): {v['id']} [{v['impact']}] {v['help']}: {len(v['nodes'])} "
-           f"element(s), e.g. " + "; ".join(v["nodes"][:3]) for v in blocking]
+    msg = [
+        f"{docname} ({mode}): {v['id']} [{v['impact']}] {v['help']}: {len(v['nodes'])} "
+        f"element(s), e.g. " + "; ".join(v["nodes"][:3])
+        for v in blocking
+    ]
     assert not blocking, "\n".join(msg)
 
 

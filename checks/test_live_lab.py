@@ -13,6 +13,7 @@ Needs ``jupyterlab`` (not in requirements.txt; ``make lab`` installs it), ``play
 the skip is a failure (checks/conftest.py). No network beyond loopback: the update check and the
 news feed of JupyterLab are switched off. Target runtime: under a minute.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -35,19 +36,26 @@ LAB = BOOK / "chapters" / "09-explorer" / "lab.ipynb"
 SCREENSHOTS = BOOK / "_build" / "screenshots"
 CHROMIUM = Path(os.environ.get("DLINV_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
 ]
-SERVER_START_TIMEOUT = 90   # s
-RUN_ALL_TIMEOUT = 180       # s, the lab itself runs in about 20 s
-REACT_TIMEOUT = 30          # s, for one slider change (the target is 1 s)
+SERVER_START_TIMEOUT = 90  # s
+RUN_ALL_TIMEOUT = 180  # s, the lab itself runs in about 20 s
+REACT_TIMEOUT = 30  # s, for one slider change (the target is 1 s)
 
 # JupyterLab user settings for the private settings folder: render every cell (no windowing, so
 # every prompt and output is in the DOM), start the notebook's kernel without asking (on a loaded
 # machine the kernel list can arrive after the notebook, and JupyterLab then asks) and never fetch news.
 LAB_SETTINGS = {
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none",
-                                                                    "autoStartDefaultKernel": True},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
+        "windowingMode": "none",
+        "autoStartDefaultKernel": True,
+    },
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
 }
 
@@ -59,9 +67,12 @@ def _free_port() -> int:
 
 
 def _api(port: int, token: str, path: str, method: str = "GET", timeout: float = 5.0):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
-                                 headers={"Authorization": f"token {token}"},
-                                 data=b"" if method == "POST" else None)
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        method=method,
+        headers={"Authorization": f"token {token}"},
+        data=b"" if method == "POST" else None,
+    )
     with urllib.request.urlopen(req, timeout=timeout) as r:
         body = r.read()
         return r.status, (json.loads(body) if body else None)
@@ -84,7 +95,9 @@ def jupyterlab_server(tmp_path):
     if not LAB.is_file():
         pytest.skip(f"{LAB} missing")
     if importlib.util.find_spec("jupyterlab") is None:
-        pytest.skip("jupyterlab is not installed (it is not in requirements.txt; `make lab` installs it)")
+        pytest.skip(
+            "jupyterlab is not installed (it is not in requirements.txt; `make lab` installs it)"
+        )
     if not CHROMIUM.exists():
         pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)")
     if importlib.util.find_spec("playwright") is None:
@@ -92,41 +105,70 @@ def jupyterlab_server(tmp_path):
     root = tmp_path / "work"
     root.mkdir()
     shutil.copy(LAB, root / "lab.ipynb")
-    dirs = {k: tmp_path / v for k, v in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
-                                          ("JUPYTERLAB_SETTINGS_DIR", "settings"),
-                                          ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"), ("IPYTHONDIR", "ipython"))}
+    dirs = {
+        k: tmp_path / v
+        for k, v in (
+            ("JUPYTER_CONFIG_DIR", "config"),
+            ("JUPYTER_RUNTIME_DIR", "runtime"),
+            ("JUPYTERLAB_SETTINGS_DIR", "settings"),
+            ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
+            ("IPYTHONDIR", "ipython"),
+        )
+    }
     for d in dirs.values():
         d.mkdir()
     for rel, value in LAB_SETTINGS.items():
         f = dirs["JUPYTERLAB_SETTINGS_DIR"] / rel
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(json.dumps(value), encoding="utf-8")
-    env = {**os.environ, **{k: str(v) for k, v in dirs.items()},
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    env = {
+        **os.environ,
+        **{k: str(v) for k, v in dirs.items()},
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    }
     port, token = _free_port(), secrets.token_hex(16)
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           "--port-retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--port-retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # CI runs as root
     log = tmp_path / "server.log"
     with open(log, "wb") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
     try:
         t0 = time.monotonic()
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"JupyterLab exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+                pytest.fail(
+                    f"JupyterLab exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}"
+                )
             try:
                 if _api(port, token, "/api/status")[0] == 200:
                     break
             except OSError:
                 pass
             if time.monotonic() - t0 > SERVER_START_TIMEOUT:
-                pytest.fail(f"JupyterLab did not answer within {SERVER_START_TIMEOUT} s:\n"
-                            f"{log.read_text(errors='replace')[-3000:]}")
+                pytest.fail(
+                    f"JupyterLab did not answer within {SERVER_START_TIMEOUT} s:\n"
+                    f"{log.read_text(errors='replace')[-3000:]}"
+                )
             time.sleep(0.5)
         yield {"port": port, "token": token, "log": log}
     finally:
@@ -193,8 +235,10 @@ def _diagnose(page, what: str):
         page.screenshot(path=str(shot), full_page=True)
     except Exception:  # noqa: BLE001 - the diagnosis must not hide the failure
         pass
-    pytest.fail(f"{what}; prompts: {page.evaluate(PROMPTS)}; errors: {page.evaluate(ERRORS)}; "
-                f"screenshot: {shot}")
+    pytest.fail(
+        f"{what}; prompts: {page.evaluate(PROMPTS)}; errors: {page.evaluate(ERRORS)}; "
+        f"screenshot: {shot}"
+    )
 
 
 def test_live_explorer(jupyterlab_server):
@@ -220,14 +264,19 @@ def test_live_explorer(jupyterlab_server):
             page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
             t0 = time.monotonic()
             try:
-                page.wait_for_function(f"() => ({ALL_RAN})() || ({ERRORS})().length > 0",
-                                       timeout=RUN_ALL_TIMEOUT * 1000, polling=500)
+                page.wait_for_function(
+                    f"() => ({ALL_RAN})() || ({ERRORS})().length > 0",
+                    timeout=RUN_ALL_TIMEOUT * 1000,
+                    polling=500,
+                )
             except Exception:
                 _diagnose(page, "run all cells did not finish")
             ran = time.monotonic() - t0
             if page.evaluate(ERRORS):
                 _diagnose(page, "a cell of the lab raised an error in JupyterLab")
-            page.wait_for_function(f"() => {{ const s = ({STATE})(); return s && s.readout && s.src; }}")
+            page.wait_for_function(
+                f"() => {{ const s = ({STATE})(); return s && s.readout && s.src; }}"
+            )
             before = page.evaluate(STATE)
             assert "w = 64" in before["readout"], before["readout"]
 
@@ -238,8 +287,12 @@ def test_live_explorer(jupyterlab_server):
             handle.focus()
             page.keyboard.press("ArrowRight")
             t1 = time.monotonic()
-            page.wait_for_function(f"(old) => {{ const s = ({STATE})(); return s && s.readout !== old.readout "
-                                   f"&& s.src !== old.src; }}", arg=before, timeout=REACT_TIMEOUT * 1000)
+            page.wait_for_function(
+                f"(old) => {{ const s = ({STATE})(); return s && s.readout !== old.readout "
+                f"&& s.src !== old.src; }}",
+                arg=before,
+                timeout=REACT_TIMEOUT * 1000,
+            )
             reacted = time.monotonic() - t1
             after = page.evaluate(STATE)
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)

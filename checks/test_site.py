@@ -11,13 +11,27 @@ For every page listed in _toc.yml (root included), in Debian's chromium driven b
   page's source became a box of the matching class in the HTML;
 * saved ipywidgets render;
 * (warning only) display equations wider than the text column are listed;
+* nothing clipped (issue 15 item 5): no output block scrolls horizontally at 1280 px (every
+  <details> opened); clipped code blocks are counted, at most MAX_CLIPPED_CODE book-wide;
+* alt text (issue 12 item 2): every image of the article (notebook outputs included) has a
+  meaningful alt text (not empty, not the file name that Sphinx puts there by default);
+* figures: every image output of a notebook page sits in a numbered figure (myst-nb figure
+  metadata), unless it is an animation frame, drawn by a widget (a snapshot of an explorer) or
+  its cell is tagged `no-figure`; report-only
+  until REQUIRE_FIGURES (or DLINV_REQUIRE_FIGURES=1);
 * a full-page screenshot is saved to _build/screenshots/<page path with / -> __>.png.
 
-Plus: notebook pages carry working Binder / Colab / Thebe launch buttons (static HTML check).
+Plus: the self-check quiz of every lab with a quiz.json answers offline (one question answered
+wrongly, one rightly, both kinds of feedback seen); notebook pages carry working Binder / Colab /
+Thebe launch buttons (static HTML check). The counts are printed at the end of the run and saved
+to _build/site-check/report.json.
+
 """
+
 from __future__ import annotations
 
 import json
+import os
 import re
 import warnings
 from collections import Counter
@@ -26,19 +40,40 @@ from pathlib import Path
 import pytest
 import yaml
 
-BOOK = Path(__file__).resolve().parents[1]
+# DLINV_SITE_BOOK: check another book's build (e.g. a tiny test book), default this repository
+BOOK = Path(os.environ.get("DLINV_SITE_BOOK") or Path(__file__).resolve().parents[1]).resolve()
 HTML = BOOK / "_build" / "html"
 SCREENSHOTS = BOOK / "_build" / "screenshots"
 
 SOURCE_SUFFIXES = (".md", ".ipynb", ".rst")
 PROOF_TYPES = (
-    "theorem", "lemma", "definition", "proposition", "corollary", "remark", "conjecture",
-    "example", "property", "observation", "axiom", "criterion", "algorithm", "assumption",
+    "theorem",
+    "lemma",
+    "definition",
+    "proposition",
+    "corollary",
+    "remark",
+    "conjecture",
+    "example",
+    "property",
+    "observation",
+    "axiom",
+    "criterion",
+    "algorithm",
+    "assumption",
     "notation",
 )
 # directives whose body is literal text: a fence inside them does not open a block
-LITERAL_DIRECTIVES = {"code-cell", "code-block", "code", "sourcecode", "raw", "math",
-                      "literalinclude", "bibliography"}
+LITERAL_DIRECTIVES = {
+    "code-cell",
+    "code-block",
+    "code",
+    "sourcecode",
+    "raw",
+    "math",
+    "literalinclude",
+    "bibliography",
+}
 
 
 # ---- what the book should contain --------------------------------------------------------
@@ -57,9 +92,13 @@ def toc_docnames(toc_path: Path = BOOK / "_toc.yml") -> list[str]:
             if isinstance(node.get("file"), str):
                 names.append(node["file"])
             if isinstance(node.get("glob"), str):
-                names.extend(sorted(
-                    str(p.relative_to(BOOK)) for p in BOOK.glob(node["glob"])
-                    if p.suffix in SOURCE_SUFFIXES))
+                names.extend(
+                    sorted(
+                        str(p.relative_to(BOOK))
+                        for p in BOOK.glob(node["glob"])
+                        if p.suffix in SOURCE_SUFFIXES
+                    )
+                )
             for key, value in node.items():
                 if key not in ("file", "glob", "url"):
                     walk(value)
@@ -86,8 +125,9 @@ def markdown_text(src: Path) -> str:
     if src.suffix == ".ipynb":
         nb = json.loads(src.read_text(encoding="utf-8"))
         cells = [c for c in nb.get("cells", []) if c.get("cell_type") == "markdown"]
-        return "\n\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                           for c in cells)
+        return "\n\n".join(
+            "".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells
+        )
     return src.read_text(encoding="utf-8")
 
 
@@ -95,7 +135,9 @@ def is_notebook(src: Path) -> bool:
     if src.suffix == ".ipynb":
         return True
     head = src.read_text(encoding="utf-8")[:2000]
-    return src.suffix == ".md" and head.startswith("---") and ("jupytext" in head or "mystnb" in head)
+    return (
+        src.suffix == ".md" and head.startswith("---") and ("jupytext" in head or "mystnb" in head)
+    )
 
 
 FENCE = re.compile(r"^\s*(?P<fence>`{3,}|~{3,}|:{3,})\s*(?P<info>.*?)\s*$")
@@ -215,8 +257,73 @@ ANIMATIONS = """async () => {
 }"""
 
 
+# ---- clipped blocks, alt text, numbered figures -----------------------------------------------
+MAX_CLIPPED_CODE = 10  # book-wide (issue 15: "at most 10 clipped code blocks")
+REQUIRE_FIGURES = os.environ.get("DLINV_REQUIRE_FIGURES", "").strip() == "1"
+
+# Opens every <details> (hidden solution code, hidden cells), then lists the blocks whose
+# content is wider than the box (scrollWidth > clientWidth + 1). An output block is a child of
+# a notebook cell's output area: it counts once if it or anything inside it scrolls. A code block
+# is any other <pre> of the article (cell sources, code in the text).
+CLIPPED = """() => {
+  const article = document.querySelector('article.bd-article') || document.body;
+  article.querySelectorAll('details').forEach(d => { d.open = true; });
+  const scrolls = e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1;
+  const where = e => { const s = e.closest('section[id]'); return s ? '#' + s.id : ''; };
+  const longest = e => (e.textContent || '').split('\\n')
+      .reduce((a, b) => (b.length > a.length ? b : a), '').trim().slice(0, 70);
+  const describe = e => ({where: where(e), width: e.scrollWidth, box: e.clientWidth,
+                          line: longest(e)});
+  const output = [], code = [];
+  for (const block of article.querySelectorAll('.cell_output > *')) {
+    const inner = [block, ...block.querySelectorAll('pre, table, div, img, svg')];
+    const hit = inner.find(scrolls);
+    if (hit) output.push(describe(hit));
+  }
+  for (const pre of article.querySelectorAll('pre')) {
+    if (pre.closest('.cell_output')) continue;
+    if (scrolls(pre)) code.push(describe(pre));
+  }
+  return {output, code};
+}"""
+
+IMAGES = """() => {
+  const article = document.querySelector('article.bd-article') || document.body;
+  return Array.from(article.querySelectorAll('img')).map(img => {
+    const fig = img.closest('figure');
+    const s = img.closest('section[id]');
+    return {src: img.getAttribute('src') || '', alt: img.getAttribute('alt'),
+            where: s ? '#' + s.id : '',
+            output: !!img.closest('.cell_output'),
+            numbered: !!(fig && fig.querySelector('figcaption .caption-number')),
+            widget: !!img.closest('.jupyter-widgets'),
+            exempt: !!(img.closest('div.animation') || img.closest('.tag_no-figure')
+                       || img.closest('.jupyter-widgets'))};
+  });
+}"""
+
+IMAGE_FILE = re.compile(r"\.(png|jpe?g|gif|svg|webp)$", re.IGNORECASE)
+
+
+def bad_alt(img: dict) -> bool:
+    """No alt, an empty one, or the file name Sphinx writes when the source gave none."""
+    alt = (img["alt"] or "").strip()
+    src = img["src"]
+    return (
+        not alt
+        or alt == src
+        or alt == src.rsplit("/", 1)[-1]
+        or bool(IMAGE_FILE.search(alt))
+        or alt.startswith("data:")
+    )
+
+
+def short_src(src: str) -> str:
+    return src[:40] + "..." if src.startswith("data:") else src.rsplit("/", 1)[-1]
+
+
 @pytest.mark.parametrize("docname", PAGES)
-def test_page(tab, docname):
+def test_page(tab, docname, site_report):
     html_file = html_of(docname)
     assert html_file.is_file(), f"{html_file} not built"
     html = html_file.read_text(encoding="utf-8")
@@ -237,6 +344,25 @@ def test_page(tab, docname):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{docname.replace('/', '__')}.png"), full_page=True)
 
+    # -- measured on every page before any assertion, reported book-wide ------------------------
+    clipped = page.evaluate(CLIPPED)
+    images = page.evaluate(IMAGES)
+    is_nb = src is not None and is_notebook(src)
+    unfigured = [
+        f"{short_src(i['src'])} in {i['where']}"
+        for i in images
+        if is_nb and i["output"] and not i["numbered"] and not i["exempt"]
+    ]
+    site_report["measured"].append(docname)
+    fmt = "{where}: {width}px > {box}px: {line!r}"
+    for key, items in (
+        ("clipped_output", [fmt.format(**c) for c in clipped["output"]]),
+        ("clipped_code", [fmt.format(**c) for c in clipped["code"]]),
+        ("unfigured", unfigured),
+    ):
+        if items:
+            site_report[key][docname] = items
+
     # -- math ------------------------------------------------------------------------------
     if 'class="math notranslate nohighlight"' in html:
         assert mathjax_ran, "page has math but MathJax did not load (run `make assets`?)"
@@ -247,12 +373,16 @@ def test_page(tab, docname):
     leftovers.update({m: 1 for m in INLINE_TEX.findall(text)})
     if leftovers:
         i = min(text.find(tok) for tok in leftovers)
-        pytest.fail(f"raw TeX left in the page {leftovers}, e.g. ...{text[max(0, i - 80):i + 80]!r}...")
+        pytest.fail(
+            f"raw TeX left in the page {leftovers}, e.g. ...{text[max(0, i - 80) : i + 80]!r}..."
+        )
 
     wide = page.evaluate(WIDE_MATH)
     if wide:
-        warnings.warn(f"{docname}: display math wider than the text column at "
-                      f"{page.viewport_size['width']}px (readers must scroll): {'; '.join(wide)}")
+        warnings.warn(
+            f"{docname}: display math wider than the text column at "
+            f"{page.viewport_size['width']}px (readers must scroll): {'; '.join(wide)}"
+        )
 
     # -- images ----------------------------------------------------------------------------
     assert broken == [], f"images that did not load: {broken}"
@@ -269,27 +399,177 @@ def test_page(tab, docname):
         if expected:
             found = page.evaluate(COUNT_PROOFS, list(PROOF_TYPES))
             got = {k: found[k] for k in expected}
-            assert got == expected, f"directive boxes in the HTML {got} != directives in {src.name} {expected}"
+            assert got == expected, (
+                f"directive boxes in the HTML {got} != directives in {src.name} {expected}"
+            )
             for typ, title in found["titles"]:
                 assert title.strip().lower().startswith(typ), f"{typ} box titled {title!r}"
 
     # -- widgets ---------------------------------------------------------------------------
     if n_views:
-        assert widget_error is None, f"no widget rendered from the saved widget state: {widget_error}"
+        assert widget_error is None, (
+            f"no widget rendered from the saved widget state: {widget_error}"
+        )
         rendered = page.locator(WIDGET).count()
-        assert rendered >= n_views, f"{n_views} saved widget views, {rendered} widget elements rendered"
+        assert rendered >= n_views, (
+            f"{n_views} saved widget views, {rendered} widget elements rendered"
+        )
 
     # -- animation players -----------------------------------------------------------------
     n_anim = html.count('<div class="animation">')
     if n_anim:
         players = page.evaluate(ANIMATIONS)
-        assert len(players) == n_anim, f"{n_anim} animation players in the HTML, {len(players)} on the page"
+        assert len(players) == n_anim, (
+            f"{n_anim} animation players in the HTML, {len(players)} on the page"
+        )
         for i, pl in enumerate(players):
-            assert pl["shows"] and pl["frames"] >= 2 and pl["next_changes"], \
+            assert pl["shows"] and pl["frames"] >= 2 and pl["next_changes"], (
                 f"animation player #{i + 1} does not work: {pl}"
+            )
 
     # -- errors --------------------------------------------------------------------------------
     assert tab.failed_local == [], f"local resources that failed to load: {tab.failed_local}"
+    assert tab.js_errors == [], f"JavaScript errors: {tab.js_errors}"
+
+    # -- alt text, clipped output, figures ----------------------------------------------------
+    no_alt = [
+        f"{short_src(i['src'])} in {i['where']} (alt={i['alt']!r})" for i in images if bad_alt(i)
+    ]
+    assert not no_alt, (
+        f"{len(no_alt)} image(s) without a meaningful alt text (notebook "
+        "figures: cell metadata mystnb.image.alt): " + "; ".join(no_alt)
+    )
+    if clipped["output"]:
+        pytest.fail(
+            f"{len(clipped['output'])} output block(s) scroll horizontally at "
+            f"{page.viewport_size['width']}px (wrap or shorten the printed lines): "
+            + "; ".join(site_report["clipped_output"][docname])
+        )
+    if unfigured:
+        msg = (
+            f"{docname}: {len(unfigured)} notebook image(s) outside a numbered figure "
+            "(cell metadata mystnb.figure, or tag the cell no-figure): " + "; ".join(unfigured)
+        )
+        if REQUIRE_FIGURES:
+            pytest.fail(msg)
+        warnings.warn(msg)
+
+
+def test_clipped_code_blocks_book_wide(site_report):
+    """At most MAX_CLIPPED_CODE code blocks scroll horizontally in the whole book."""
+    missing = [p for p in PAGES if p not in site_report["measured"]]
+    if missing:
+        pytest.skip(f"pages not measured (run the whole site check): {missing}")
+    clipped = {p: v for p, v in site_report["clipped_code"].items()}
+    total = sum(len(v) for v in clipped.values())
+    listing = "\n".join(f"  {p}: {c}" for p, v in sorted(clipped.items()) for c in v)
+    print(f"clipped code blocks: {total}\n{listing}")
+    assert total <= MAX_CLIPPED_CODE, (
+        f"{total} code blocks scroll horizontally at 1280 px (at most {MAX_CLIPPED_CODE}): "
+        f"keep code lines <= 79 characters\n{listing}"
+    )
+
+
+# ---- self-check quizzes (issue 10 item 4) ------------------------------------------------------
+def quiz_file(docname: str) -> Path | None:
+    src = source_of(docname)
+    if src is None or not is_notebook(src):
+        return None
+    q = src.parent / "quiz.json"
+    return q if q.is_file() else None
+
+
+QUIZ_PAGES = [p for p in NOTEBOOK_PAGES if quiz_file(p) is not None]
+QUIZ_ROOT = "div[data-shufflequestions]"  # jupyterquiz's container (dlinv.quiz.show_quiz)
+QUESTION_TYPES = ("multiple_choice", "many_choice", "numeric")
+
+
+def numeric_answers(question: dict) -> tuple[str, str]:
+    """(a right answer, a wrong answer) to type into a numeric question."""
+    right = [a for a in question["answers"] if a.get("correct")]
+    good = next((a for a in right if "value" in a), None)
+    if good is not None:
+        right_text = repr(float(good["value"]))
+    else:
+        lo, hi = next(a for a in right if "range" in a)["range"]
+        right_text = repr((float(lo) + float(hi)) / 2)
+
+    def is_right(x: float) -> bool:
+        for a in right:
+            if "value" in a:
+                p = question.get("precision")
+                v = float(a["value"])
+                if (float(f"{x:.{p}g}") == float(f"{v:.{p}g}")) if p else x == v:
+                    return True
+            elif "range" in a and a["range"][0] <= x < a["range"][1]:
+                return True
+        return False
+
+    wrong = next(x for x in (987654.0, -987654.0, 0.0, 1.0, -1.0, 3.5e12) if not is_right(x))
+    return right_text, repr(wrong)
+
+
+@pytest.mark.parametrize("docname", QUIZ_PAGES or [None])
+def test_quiz(tab, docname):
+    """Answer one question wrongly and one rightly; both kinds of feedback appear, offline."""
+    if docname is None:
+        pytest.skip("no lab has a quiz.json yet")
+    questions = json.loads(quiz_file(docname).read_text(encoding="utf-8"))
+    page = tab.page
+    page.goto(html_of(docname).as_uri(), wait_until="load")
+    page.wait_for_selector(f"{QUIZ_ROOT} .Quiz", timeout=20_000)
+    root = page.locator(QUIZ_ROOT)
+    assert root.count() == 1, f"{root.count()} quizzes on the page, expected 1"
+    shown = root.locator(":scope > .Quiz")
+    assert shown.count() == len(questions), (
+        f"{shown.count()} questions shown, {len(questions)} in {quiz_file(docname).name}"
+    )
+    assert root.get_attribute("data-shufflequestions") == "False"
+    shuffled = root.get_attribute("data-shuffleanswers") == "True"
+    # question 1 answered wrongly, question 2 (or 1 again, if it is alone) rightly
+    plan = [(0, False), (min(1, len(questions) - 1), True)]
+    for index, right in plan:
+        q = questions[index]
+        box = shown.nth(index)
+        assert q["question"].split()[0] in box.inner_text(), (
+            f"question {index + 1} is not shown where expected"
+        )
+        if q["type"] in ("multiple_choice", "many_choice"):
+            k = next(i for i, a in enumerate(q["answers"]) if bool(a.get("correct")) == right)
+            answer = q["answers"][k]
+            buttons = box.locator("label.MCButton")
+            button = (
+                buttons.filter(has_text=re.compile(rf"^\s*{re.escape(answer['answer'])}\s*$"))
+                if shuffled
+                else buttons.nth(k)
+            )
+            button.first.click()
+            expected = answer["feedback"]
+        else:
+            right_text, wrong_text = numeric_answers(q)
+            field_ = box.locator("input.Input-text")
+            field_.click()
+            field_.fill(right_text if right else wrong_text)
+            field_.press("Enter")
+            expected = None
+        fb = box.locator(".Feedback")
+        kind = "correct" if right else "incorrect"
+        try:
+            page.wait_for_function(
+                "([el, k]) => el.classList.contains(k) && el.textContent.trim().length > 0",
+                arg=[fb.element_handle(), kind],
+                timeout=5_000,
+            )
+        except Exception:
+            pytest.fail(
+                f"question {index + 1} ({q['type']}) answered "
+                f"{'rightly' if right else 'wrongly'}: no '{kind}' feedback, got "
+                f"class={fb.get_attribute('class')!r} text={fb.inner_text()!r}"
+            )
+        if expected:
+            want = " ".join(expected.split())[:40]
+            got = " ".join(fb.inner_text().split())
+            assert want in got, f"question {index + 1}: feedback {got!r}, expected {want!r}..."
     assert tab.js_errors == [], f"JavaScript errors: {tab.js_errors}"
 
 
@@ -298,11 +578,15 @@ def launch_urls(docname: str, src: Path) -> dict[str, str]:
     repo = cfg["repository"]["url"].rstrip("/")
     org_repo = repo.split("github.com/")[1]
     branch = cfg["repository"].get("branch", "main")
-    path = "/".join(x for x in (cfg["repository"].get("path_to_book", "").strip("/"),
-                                f"{docname}{src.suffix}") if x)
+    path = "/".join(
+        x
+        for x in (cfg["repository"].get("path_to_book", "").strip("/"), f"{docname}{src.suffix}")
+        if x
+    )
     buttons = cfg["launch_buttons"]
     ui = "lab/tree/" if buttons.get("notebook_interface") == "jupyterlab" else "tree/"
-    urls = {"Binder": f"{buttons['binderhub_url'].rstrip('/')}/v2/gh/{org_repo}/{branch}?urlpath={ui}{path}"}
+    binder = buttons["binderhub_url"].rstrip("/")
+    urls = {"Binder": f"{binder}/v2/gh/{org_repo}/{branch}?urlpath={ui}{path}"}
     if src.suffix == ".ipynb" and buttons.get("colab_url"):  # Colab opens .ipynb only
         urls["Colab"] = f"{buttons['colab_url'].rstrip('/')}/github/{org_repo}/blob/{branch}/{path}"
     return urls
@@ -310,7 +594,8 @@ def launch_urls(docname: str, src: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("docname", NOTEBOOK_PAGES or [None])
 def test_launch_buttons(site, docname):
-    """Notebook pages offer Binder, Colab and Thebe (launch buttons exist on notebook pages only)."""
+    """Notebook pages offer Binder, Colab and Thebe (launch buttons exist on notebook pages
+    only)."""
     if docname is None:
         pytest.skip("no notebook pages in _toc.yml")
     html = html_of(docname).read_text(encoding="utf-8")

@@ -16,6 +16,7 @@ range input) and assert
 
 The redraw times are printed (``-s``) and written to ``_build/static-explorers-timing.json``.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,18 +47,24 @@ def _one(*vals):
 
 def _expect_training(row, spec):
     return {
-        "train_curves_marks": (["t", "value"], [t for c in ("on", "off", "off1", "loss")
-                                                for t in _zip(row["t"], row[c])]),
+        "train_curves_marks": (
+            ["t", "value"],
+            [t for c in ("on", "off", "off1", "loss") for t in _zip(row["t"], row[c])],
+        ),
         "train_law_marks": (["law_t", "law"], _zip(row["law_t"], row["law"])),
         "train_limit_marks": (["limit"], _one(row["limit"])),
         "train_fit_marks": (["fit"], _one(row["fit"])),
         "train_sv_marks": (["svi", "sv"], _zip(row["svi"], row["sv"])),
         "train_oracle_marks": (["oi", "orw"], _zip(row["oi"], row["orw"])),
         "train_limw_marks": (["oi", "limw"], _zip(row["oi"], row["limw"])),
-        "train_noise_measured_marks": (["noise", "err"], [t for c in ("m_tr", "m_or", "m_pi")
-                                                           for t in _zip(row["noise"], row[c])]),
-        "train_noise_predicted_marks": (["noise", "err"], [t for c in ("p_tr", "p_or", "p_pi")
-                                                            for t in _zip(row["noise"], row[c])]),
+        "train_noise_measured_marks": (
+            ["noise", "err"],
+            [t for c in ("m_tr", "m_or", "m_pi") for t in _zip(row["noise"], row[c])],
+        ),
+        "train_noise_predicted_marks": (
+            ["noise", "err"],
+            [t for c in ("p_tr", "p_or", "p_pi") for t in _zip(row["noise"], row[c])],
+        ),
     }
 
 
@@ -67,15 +74,21 @@ def _expect_tradeoff(row, spec):
         "tradeoff_limit_marks": (["fine", "limit"], _zip(row["fine"], row["limit"])),
         "tradeoff_oracle_marks": (["oracle"], _one(row["oracle"])),
         "tradeoff_best_marks": (["best_x", "best_err"], _one(row["best_x"], row["best_err"])),
-        "tradeoff_terms_marks": (["x", "value"], [t for c in ("bias", "on_noise", "off_noise")
-                                                  for t in _zip(row["x"], row[c])]),
+        "tradeoff_terms_marks": (
+            ["x", "value"],
+            [t for c in ("bias", "on_noise", "off_noise") for t in _zip(row["x"], row[c])],
+        ),
     }
 
 
 def _expect_collapse(row, spec):
     br = next(b for b in spec["datasets"]["branches"] if b["L"] == row["L"])
-    branch = [(m, u) for c in ("u_glob", "u_plus", "u_minus")
-              for m, u in _zip(br["mus"], br[c]) if m <= row["mumax"]]
+    branch = [
+        (m, u)
+        for c in ("u_glob", "u_plus", "u_minus")
+        for m, u in _zip(br["mus"], br[c])
+        if m <= row["mumax"]
+    ]
     return {
         "collapse_f_marks": (["w", "f"], _zip(row["w"], row["f"])),
         "collapse_points_marks": (["pw", "pf"], _zip(row["pw"], row["pf"])),
@@ -153,7 +166,8 @@ def verify(ctx, key: str, previous: str | None = None) -> None:
         assert shown[mark] is not None, f"{label} {uid}: mark {mark} not in the scenegraph"
         assert _same(shown[mark], tuples), (
             f"{label} {uid} at {key}: mark {mark} shows {len(shown[mark])} items that are not the "
-            f"precomputed grid row ({len(tuples)} expected)")
+            f"precomputed grid row ({len(tuples)} expected)"
+        )
     if previous is not None and previous != key:
         old = expect(rows[previous], spec)
         changed = [m for m in exp if not _same(old[m][1], exp[m][1])]
@@ -166,15 +180,21 @@ def check_page(page, url: str, label: str) -> dict:
     """Open ``url`` and exercise every static explorer on it; returns {uid: [redraw ms]}."""
     remote, console_errors = [], []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-    page.on("request", lambda r: remote.append(r.url) if not r.url.startswith(("file:", "data:", "blob:"))
-            else None)
+    page.on(
+        "request",
+        lambda r: (
+            remote.append(r.url) if not r.url.startswith(("file:", "data:", "blob:")) else None
+        ),
+    )
     page.goto(url, wait_until="load")
     found = explorers_on(page)
     assert found, f"{label}: no static explorer on the page"
     times = {}
     for ex in found:
         uid, spec, cfg = ex["uid"], ex["spec"], ex["cfg"]
-        page.wait_for_function("uid => window.dlinvStatic && window.dlinvStatic[uid]", arg=uid, timeout=30_000)
+        page.wait_for_function(
+            "uid => window.dlinvStatic && window.dlinvStatic[uid]", arg=uid, timeout=30_000
+        )
         rows = {r["key"]: r for r in spec["datasets"]["grid"]}
         names = [c["name"] for c in cfg["controls"]]
         current = [int(page.input_value(f"#{uid}-{n}")) for n in names]
@@ -199,17 +219,24 @@ def check_page(page, url: str, label: str) -> dict:
                     if t_frame <= REDRAW_MS:
                         break
                     page.evaluate(MOVE, [uid, n, current[i]])
-                    t_run, t_frame = min((t_run, t_frame), tuple(page.evaluate(MOVE, [uid, n, v])),
-                                         key=lambda x: x[1])
+                    t_run, t_frame = min(
+                        (t_run, t_frame),
+                        tuple(page.evaluate(MOVE, [uid, n, v])),
+                        key=lambda x: x[1],
+                    )
                 current[i] = v
                 key = ",".join(map(str, current))
                 ms.append(t_frame)
-                assert t_frame <= REDRAW_MS, (f"{label} {uid}: moving {n} to {c['values'][v]} took "
-                                              f"{t_frame:.0f} ms (Vega run {t_run:.0f} ms) > {REDRAW_MS} ms")
+                assert t_frame <= REDRAW_MS, (
+                    f"{label} {uid}: moving {n} to {c['values'][v]} took "
+                    f"{t_frame:.0f} ms (Vega run {t_run:.0f} ms) > {REDRAW_MS} ms"
+                )
                 assert page.get_attribute(f"#{uid}-{n}", "aria-valuetext") == c["values"][v]
                 verify(ctx, key, before)
         times[uid] = (ms, first)
-    mine = [e for e in console_errors if "vega" in e.lower() or "dlinv" in e.lower() or "TypeError" in e]
+    mine = [
+        e for e in console_errors if "vega" in e.lower() or "dlinv" in e.lower() or "TypeError" in e
+    ]
     assert not mine, f"{label}: errors in the console: {mine}"
     vega_remote = [u for u in remote if "vega" in u.lower() or "jsdelivr" in u.lower()]
     assert not vega_remote, f"{label}: the explorers requested {vega_remote}"
@@ -218,13 +245,19 @@ def check_page(page, url: str, label: str) -> dict:
 
 def _report(label, times):
     for uid, (ms, first) in times.items():
-        line = (f"{label} {uid}: {len(ms)} slider moves, redraw median {statistics.median(ms):.1f} ms, "
-                f"max {max(ms):.1f} ms (first tries: median {statistics.median(first):.1f} ms, "
-                f"max {max(first):.1f} ms)")
+        line = (
+            f"{label} {uid}: {len(ms)} slider moves, redraw median {statistics.median(ms):.1f} ms, "
+            f"max {max(ms):.1f} ms (first tries: median {statistics.median(first):.1f} ms, "
+            f"max {max(first):.1f} ms)"
+        )
         print(line)
-        TIMINGS[f"{label} {uid}"] = {"moves": len(ms), "median_ms": statistics.median(ms), "max_ms": max(ms),
-                                     "first_try_median_ms": statistics.median(first),
-                                     "first_try_max_ms": max(first)}
+        TIMINGS[f"{label} {uid}"] = {
+            "moves": len(ms),
+            "median_ms": statistics.median(ms),
+            "max_ms": max(ms),
+            "first_try_median_ms": statistics.median(first),
+            "first_try_max_ms": max(first),
+        }
     out = BOOK / "_build" / "static-explorers-timing.json"
     if out.parent.is_dir():
         out.write_text(json.dumps(TIMINGS, indent=1))
@@ -234,8 +267,13 @@ def _report(label, times):
 def _built_pages() -> list[Path]:
     if not HTML.is_dir():
         return []
-    return sorted(p for p in HTML.rglob("*.html") if "_static" not in p.parts and "_sources" not in p.parts
-                  and MARKER in p.read_text(encoding="utf-8", errors="ignore"))
+    return sorted(
+        p
+        for p in HTML.rglob("*.html")
+        if "_static" not in p.parts
+        and "_sources" not in p.parts
+        and MARKER in p.read_text(encoding="utf-8", errors="ignore")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -244,13 +282,20 @@ def standalone_page(tmp_path_factory):
     from dlinv.widgets import static
 
     small_training = {"width": (2, 8, 32), "depth": (1, 3), "lam": (0.0, 0.03, 1.0)}
-    exs = [static.static_training_explorer(grid=small_training, steps=200),
-           static.static_tradeoff_explorer(grid={"steps": (100, 300), "noise": (0.0, 0.2), "depth": (1, 3)}),
-           static.static_collapse_explorer()]
+    exs = [
+        static.static_training_explorer(grid=small_training, steps=200),
+        static.static_tradeoff_explorer(
+            grid={"steps": (100, 300), "noise": (0.0, 0.2), "depth": (1, 3)}
+        ),
+        static.static_collapse_explorer(),
+    ]
     body = "\n".join(ex.to_html(include_js=(i == 0)) for i, ex in enumerate(exs))
     page = tmp_path_factory.mktemp("static") / "explorers.html"
-    page.write_text(f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>static explorers"
-                    f"</title></head><body style='width:760px'>{body}</body></html>", encoding="utf-8")
+    page.write_text(
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>static explorers"
+        f"</title></head><body style='width:760px'>{body}</body></html>",
+        encoding="utf-8",
+    )
     return page
 
 
@@ -299,8 +344,11 @@ def test_static_explorers_standalone(chromium, standalone_page):
     _report("standalone", times)
 
 
-@pytest.mark.parametrize("page_path", _built_pages() or [None],
-                         ids=lambda p: str(p.relative_to(HTML)) if p else "no-built-page")
+@pytest.mark.parametrize(
+    "page_path",
+    _built_pages() or [None],
+    ids=lambda p: str(p.relative_to(HTML)) if p else "no-built-page",
+)
 def test_static_explorers_on_built_pages(site, offline_tab, page_path):
     if page_path is None:
         pytest.skip("no built page with a static explorer (build the book first)")

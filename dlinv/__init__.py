@@ -16,15 +16,39 @@ Chapter companions (import explicitly, e.g. ``from dlinv import dynamics``):
 ``convergence`` (Ch. 5), ``subspaces`` (Ch. 6), ``robustness`` (Ch. 7), ``relu`` and
 ``relu_analysis`` (Ch. 8), ``widgets`` (the explorers), ``bench`` (``python -m dlinv.bench``).
 """
+
 from . import _threads, metrics, network, plots, problem, theory
-from .network import (balanced_factorization, check_weights, end_to_end, gradients, imbalances,
-                      init_weights, layer_shapes, loss, partial_product)
-from .problem import (InverseProblem, TrainingData, make_training_data, noisy_measurements,
-                      problem_from_operator, random_problem, sample_latent)
-from .train import (ALL_METRICS, DEFAULT_METRICS, History, TrainResult, smoothness_estimate,
-                    suggest_step_size, train)
+from .network import (
+    balanced_factorization,
+    check_weights,
+    end_to_end,
+    gradients,
+    imbalances,
+    init_weights,
+    layer_shapes,
+    loss,
+    partial_product,
+)
+from .problem import (
+    InverseProblem,
+    TrainingData,
+    make_training_data,
+    noisy_measurements,
+    problem_from_operator,
+    random_problem,
+    sample_latent,
+)
+from .train import (
+    ALL_METRICS,
+    DEFAULT_METRICS,
+    History,
+    TrainResult,
+    smoothness_estimate,
+    suggest_step_size,
+    train,
+)
 
 __version__ = "0.2.0"
 
-#: BLAS threads capped at the CPUs this process really has (affinity, cgroup quota)
+#: BLAS threads of this process: one by default, at most the CPUs it has (affinity, cgroup quota)
 BLAS_THREADS = _threads.cap_to_available()

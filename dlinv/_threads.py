@@ -11,6 +11,7 @@ products then runs several times slower than on one thread. So
   :data:`SMALL_FLOPS` (every problem of the course's labs), else the available CPUs;
 * :func:`limit_blas` applies a limit for the duration of a ``with`` block (threadpoolctl).
 """
+
 from __future__ import annotations
 
 import math

@@ -3,6 +3,7 @@
 Every public function validates its arguments here and raises a ``ValueError`` that names
 the offending parameter and says how to fix it. Nothing is silently broadcast or coerced.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -32,7 +33,9 @@ def rng(seed, name: str = "seed") -> np.random.Generator:
 def positive_int(value, name: str, minimum: int = 1) -> int:
     """An integer ``>= minimum`` (bools refused)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an int >= {minimum}, got {type(value).__name__} ({value!r})")
+        raise ValueError(
+            f"{name} must be an int >= {minimum}, got {type(value).__name__} ({value!r})"
+        )
     if value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
     return int(value)

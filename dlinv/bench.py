@@ -16,6 +16,7 @@ workload alone, next to a competing busy process, inside a cgroup with a 1-CPU q
 with a message when no cgroup can be made) and single-threaded. This is a benchmark, not a
 test: numbers depend on the machine and its load.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,13 +68,24 @@ def step_time(problem, data, W0, *, steps: int, repeats: int, path: str = "auto"
     best = np.inf
     for _ in range(repeats):
         t0 = time.perf_counter()
-        train(problem, data, lam=0.01, eta=0.05, steps=steps, init=W0, record_every=0, metrics=(),
-              path=path)
+        train(
+            problem,
+            data,
+            lam=0.01,
+            eta=0.05,
+            steps=steps,
+            init=W0,
+            record_every=0,
+            metrics=(),
+            path=path,
+        )
         best = min(best, (time.perf_counter() - t0) / steps)
     return best
 
 
-def torch_step_time(problem, data, W0, *, steps: int, samples: bool) -> float | None:  # pragma: no cover
+def torch_step_time(
+    problem, data, W0, *, steps: int, samples: bool
+) -> float | None:  # pragma: no cover
     """A plain PyTorch autograd loop: on the second moments, or on the N samples."""
     try:
         import torch
@@ -95,7 +107,7 @@ def torch_step_time(problem, data, W0, *, steps: int, samples: bool) -> float | 
             for W in Ws[1:]:
                 E = W @ E
             loss = 0.5 * (E @ Syy * E).sum() - (Sxy * E).sum()
-        loss = loss + lam / 2 * sum((W ** 2).sum() for W in Ws)
+        loss = loss + lam / 2 * sum((W**2).sum() for W in Ws)
         loss.backward()
         with torch.no_grad():
             for W in Ws:
@@ -124,7 +136,11 @@ def jax_step_time(problem, data, W0, *, steps: int) -> float | None:  # pragma: 
         E = Ws[0]
         for W in Ws[1:]:
             E = W @ E
-        return 0.5 * jnp.sum((E @ Syy) * E) - jnp.sum(Sxy * E) + lam / 2 * sum(jnp.sum(W * W) for W in Ws)
+        return (
+            0.5 * jnp.sum((E @ Syy) * E)
+            - jnp.sum(Sxy * E)
+            + lam / 2 * sum(jnp.sum(W * W) for W in Ws)
+        )
 
     @jax.jit
     def one(Ws):
@@ -163,10 +179,18 @@ print(time.perf_counter() - t0)
 def _run_workload(env=None, cgroup_procs: Path | None = None) -> float:
     pre = None
     if cgroup_procs is not None:
+
         def pre():  # runs in the child before exec: join the cgroup
             cgroup_procs.write_text(str(os.getpid()))
-    out = subprocess.run([sys.executable, "-c", WORKLOAD], env=env, capture_output=True, text=True,
-                         check=True, preexec_fn=pre)
+
+    out = subprocess.run(
+        [sys.executable, "-c", WORKLOAD],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        preexec_fn=pre,
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -212,8 +236,10 @@ def contended(repeats: int = 3) -> None:
         return
     try:
         quota = best(lambda: _run_workload(cgroup_procs=cg / "cgroup.procs"))
-        print(f"in a cgroup with a 1-CPU quota: {quota:.2f} s = {quota / single:.2f}x "
-              f"single-threaded (target <= 1.3)")
+        print(
+            f"in a cgroup with a 1-CPU quota: {quota:.2f} s = {quota / single:.2f}x "
+            f"single-threaded (target <= 1.3)"
+        )
     finally:
         try:
             cg.rmdir()
@@ -231,10 +257,16 @@ def main(argv=None) -> None:
     ap.add_argument("--n", type=int, default=500)
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--peers", action="store_true",
-                    help="also time JAX jit(grad) and PyTorch autograd loops (when installed)")
-    ap.add_argument("--contended", action="store_true",
-                    help="time a lab-like workload alone, contended and in a 1-CPU cgroup")
+    ap.add_argument(
+        "--peers",
+        action="store_true",
+        help="also time JAX jit(grad) and PyTorch autograd loops (when installed)",
+    )
+    ap.add_argument(
+        "--contended",
+        action="store_true",
+        help="time a lab-like workload alone, contended and in a 1-CPU cgroup",
+    )
     args = ap.parse_args(argv)
     if args.contended:
         contended()
@@ -249,19 +281,37 @@ def main(argv=None) -> None:
     step = step_time(problem, data, W0, steps=args.steps, repeats=args.repeats, path="rank")
     floor = gemm_floor(shapes)
     print(f"config: d={args.d} m={args.m} s={args.s} L={args.depth} w={args.width} N={args.n}")
-    print(f"generic algorithm: {len(shapes)} matrix products per step, {flops / 1e6:.0f} MFLOP, "
-          f"numpy reaches {flops / floor / 1e9:.1f} GFLOP/s on them")
-    print(f"generic path of dlinv.train: {generic * 1e3:.2f} ms/step = {generic / floor:.2f}x the floor")
+    print(
+        f"generic algorithm: {len(shapes)} matrix products per step, {flops / 1e6:.0f} MFLOP, "
+        f"numpy reaches {flops / floor / 1e9:.1f} GFLOP/s on them"
+    )
+    print(
+        f"generic path of dlinv.train: {generic * 1e3:.2f} ms/step = {generic / floor:.2f}x the floor"
+    )
     if args.peers:
         n = max(20, args.steps // 4)
-        for name, t in (("JAX jit(grad), second moments", jax_step_time(problem, data, W0, steps=n)),
-                        ("PyTorch autograd, second moments",
-                         torch_step_time(problem, data, W0, steps=n, samples=False)),
-                        ("PyTorch autograd, samples",
-                         torch_step_time(problem, data, W0, steps=n, samples=True))):
-            print(f"{name}: " + ("not installed, skipped" if t is None else
-                                 f"{t * 1e3:.2f} ms/step = {t / step:.1f}x the rank-s step"))
-    print(f"step {step * 1e3:.2f} ms/step, floor {floor * 1e3:.2f} ms/step, ratio {step / floor:.2f}")
+        for name, t in (
+            ("JAX jit(grad), second moments", jax_step_time(problem, data, W0, steps=n)),
+            (
+                "PyTorch autograd, second moments",
+                torch_step_time(problem, data, W0, steps=n, samples=False),
+            ),
+            (
+                "PyTorch autograd, samples",
+                torch_step_time(problem, data, W0, steps=n, samples=True),
+            ),
+        ):
+            print(
+                f"{name}: "
+                + (
+                    "not installed, skipped"
+                    if t is None
+                    else f"{t * 1e3:.2f} ms/step = {t / step:.1f}x the rank-s step"
+                )
+            )
+    print(
+        f"step {step * 1e3:.2f} ms/step, floor {floor * 1e3:.2f} ms/step, ratio {step / floor:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ the boundary between the basin of ``0`` and the basin of ``u_+``) and ``u_+`` (a
 downhill on ``f`` (Lemma ``lem-e2e``), so a balanced network started with ``sigma w(0) < u_-``
 collapses to zero and one started above ``u_-`` converges to ``u_+``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -52,8 +53,12 @@ def stationary_points(sigma, lam: float, depth: int):
             hi, lo = np.where(go_left, mid, hi), np.where(go_left, lo, mid)
         return 0.5 * (lo + hi)
 
-    u_minus = bisect(np.zeros_like(mu), np.where(exists, u0, 1.0), increasing=False)  # h decreasing on (0, u0]
-    u_plus = bisect(np.where(exists, u0, 0.0), np.ones_like(mu), increasing=True)    # h increasing on [u0, 1]
+    u_minus = bisect(
+        np.zeros_like(mu), np.where(exists, u0, 1.0), increasing=False
+    )  # h decreasing on (0, u0]
+    u_plus = bisect(
+        np.where(exists, u0, 0.0), np.ones_like(mu), increasing=True
+    )  # h increasing on [u0, 1]
     nan = np.full_like(mu, np.nan)
     return np.where(exists, u_minus, nan) / sig, np.where(exists, u_plus, nan) / sig
 
@@ -84,15 +89,27 @@ def verify_thresholds(depth: int, c_local: float, c_global: float, *, rel: float
         return int(np.sum((v[1:-1] < v[:-2]) & (v[1:-1] < v[2:])))
 
     below, above = interior_minima(c_local * (1 - rel)), interior_minima(c_local * (1 + rel))
-    assert below >= 1, (f"L = {depth}: no nonzero local minimizer just below the claimed local "
-                        f"threshold {c_local:.6f}: it is too large")
-    assert above == 0, (f"L = {depth}: a nonzero local minimizer still exists just above the "
-                        f"claimed local threshold {c_local:.6f}: it is too small")
+    assert below >= 1, (
+        f"L = {depth}: no nonzero local minimizer just below the claimed local "
+        f"threshold {c_local:.6f}: it is too large"
+    )
+    assert above == 0, (
+        f"L = {depth}: a nonzero local minimizer still exists just above the "
+        f"claimed local threshold {c_local:.6f}: it is too small"
+    )
     gap_below = float(np.min(f(c_global * (1 - rel)))) - 0.5
     gap_above = float(np.min(f(c_global * (1 + rel)))) - 0.5
-    assert gap_below < 0, (f"L = {depth}: just below the claimed global threshold {c_global:.6f} "
-                           f"the zero map is still globally optimal: it is too large")
-    assert gap_above > 0, (f"L = {depth}: just above the claimed global threshold {c_global:.6f} "
-                           f"a nonzero gain still beats 0: it is too small")
-    return {"minima_below": below, "minima_above": above, "gap_below": gap_below,
-            "gap_above": gap_above}
+    assert gap_below < 0, (
+        f"L = {depth}: just below the claimed global threshold {c_global:.6f} "
+        f"the zero map is still globally optimal: it is too large"
+    )
+    assert gap_above > 0, (
+        f"L = {depth}: just above the claimed global threshold {c_global:.6f} "
+        f"a nonzero gain still beats 0: it is too small"
+    )
+    return {
+        "minima_below": below,
+        "minima_above": above,
+        "gap_below": gap_below,
+        "gap_above": gap_above,
+    }

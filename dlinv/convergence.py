@@ -16,6 +16,7 @@ Conventions as in :mod:`dlinv.network`: ``weights`` is ``(W_1, ..., W_L)``; ``W_
 partial product, the empty product is the identity. ``U`` is an orthonormal basis of ``A S``
 (``problem.U``), ``Syy = Y Y^T / N``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -61,13 +62,13 @@ class Phase1Constants:
     @property
     def pl_constant(self) -> float:
         """``mu = lambda_s(Syy) sum_j alpha_j^2 gamma_j^2``: ``||grad fit||^2 >= 2 mu fit`` (eq. ``eq-pl``)."""
-        return float(self.mu_s * np.sum(self.alpha ** 2 * self.gamma ** 2))
+        return float(self.mu_s * np.sum(self.alpha**2 * self.gamma**2))
 
     @property
     def gauss_newton(self) -> float:
         """``beta_GN = sum_j ||W_{L:j+1}||_2^2 ||W_{j-1:1} Syy^{1/2}||_2^2`` (eq. ``eq-step-estimate``
         without the ``lam``): it bounds the first-order part of a step and ``||grad fit||^2 <= 2 beta_GN fit``."""
-        return float(np.sum(self.backward ** 2 * self.forward ** 2))
+        return float(np.sum(self.backward**2 * self.forward**2))
 
     def curvature(self, step_length: float) -> float:
         """The curvature bound ``beta(W, tau)`` of Lemma ``lem-ch5-one-step`` for a step of length
@@ -84,8 +85,10 @@ class Phase1Constants:
         if u > 700:  # exp overflows: the bound is useless anyway
             return float("inf")
         eu = float(np.exp(u))
-        return float((np.sqrt(self.gauss_newton) + 0.5 * tau * gam * eu) ** 2
-                     + np.sqrt(2.0 * self.fit) * gam * eu)
+        return float(
+            (np.sqrt(self.gauss_newton) + 0.5 * tau * gam * eu) ** 2
+            + np.sqrt(2.0 * self.fit) * gam * eu
+        )
 
 
 def _syy_root(data: TrainingData):
@@ -105,8 +108,10 @@ def phase1_constants(weights, problem: InverseProblem, data: TrainingData) -> Ph
     d, m, s = problem.d, problem.m, problem.s
     root, evals = _syy_root(data)
     if np.count_nonzero(evals > 1e-12 * max(evals[-1], 1e-300)) < s:
-        raise ValueError("Syy has rank < s: the training signals do not span the subspace S "
-                         "(use at least s samples with linearly independent latent codes)")
+        raise ValueError(
+            "Syy has rank < s: the training signals do not span the subspace S "
+            "(use at least s samples with linearly independent latent codes)"
+        )
     mu_1, mu_s = float(evals[-1]), float(evals[::-1][s - 1])
     # prefix[j] = W_{j:1} (prefix[0] = I_m), suffix[j] = W_{L:j+1} (suffix[L] = I_d)
     prefix = [np.eye(m)]
@@ -118,21 +123,29 @@ def phase1_constants(weights, problem: InverseProblem, data: TrainingData) -> Ph
         suffix[j] = suffix[j + 1] @ Ws[j]
     alpha, gamma, back, fwd = (np.empty(L) for _ in range(4))
     for j in range(1, L + 1):
-        B = suffix[j]                     # W_{L:j+1}, d x (rows of W_j)
+        B = suffix[j]  # W_{L:j+1}, d x (rows of W_j)
         sv = np.linalg.svd(B, compute_uv=False)
         back[j - 1] = sv[0]
         alpha[j - 1] = sv[d - 1] if B.shape[1] >= d else 0.0
-        F = prefix[j - 1]                 # W_{j-1:1}
+        F = prefix[j - 1]  # W_{j-1:1}
         gamma[j - 1] = np.linalg.svd(F @ problem.U, compute_uv=False)[s - 1]
         fwd[j - 1] = np.linalg.norm(F @ root, 2)
     middle = 1.0
-    for i in range(1, L + 1):            # products W_{j-1:i+1} with i + 1 <= j - 1
+    for i in range(1, L + 1):  # products W_{j-1:i+1} with i + 1 <= j - 1
         P = None
-        for k in range(i + 1, L):        # k = j - 1
+        for k in range(i + 1, L):  # k = j - 1
             P = Ws[k - 1] if P is None else Ws[k - 1] @ P
             middle = max(middle, float(np.linalg.norm(P, 2)))
-    return Phase1Constants(alpha=alpha, gamma=gamma, backward=back, forward=fwd, middle=middle,
-                           mu_s=mu_s, mu_1=mu_1, fit=data.fit(end_to_end(Ws)))
+    return Phase1Constants(
+        alpha=alpha,
+        gamma=gamma,
+        backward=back,
+        forward=fwd,
+        middle=middle,
+        mu_s=mu_s,
+        mu_1=mu_1,
+        fit=data.fit(end_to_end(Ws)),
+    )
 
 
 def sharp_pl_constant(weights, problem: InverseProblem, data: TrainingData) -> float:
@@ -152,11 +165,11 @@ def sharp_pl_constant(weights, problem: InverseProblem, data: TrainingData) -> f
     ev, Q = np.linalg.eigh((S_U + S_U.T) / 2)
     N = problem.U @ (Q * np.sqrt(np.clip(ev, 0, None)))
     op = np.zeros((d * s, d * s))
-    F = N                                 # W_{j-1:1} N
+    F = N  # W_{j-1:1} N
     for j in range(1, L + 1):
         B = np.eye(d)
         for W in reversed(Ws[j:]):
-            B = B @ W                     # W_{L:j+1}
+            B = B @ W  # W_{L:j+1}
         op += np.kron(F.T @ F, B @ B.T)
         F = Ws[j - 1] @ F
     return float(np.linalg.eigvalsh(op)[0])
@@ -185,8 +198,17 @@ def expected_operator_gain(width: int, depth: int, m: int) -> float:
 
 
 # ---- the phase-1 theorem --------------------------------------------------------------------------
-def phase1_bound(t, *, eta: float, mu: float, beta: float, fit0: float, lam: float = 0.0,
-                 weight_norm_sq: float = 0.0, eps: float = 1.0) -> np.ndarray:
+def phase1_bound(
+    t,
+    *,
+    eta: float,
+    mu: float,
+    beta: float,
+    fit0: float,
+    lam: float = 0.0,
+    weight_norm_sq: float = 0.0,
+    eps: float = 1.0,
+) -> np.ndarray:
     """The bound of Theorem ``thm-phase1`` (eq. ``eq-phase1-rate``) on the data term:
 
     ``fit(t) <= (1 - eta mu_eps)^t fit(0) + lam^2 M^2 / (2 eps mu_eps)``,
@@ -204,17 +226,29 @@ def phase1_bound(t, *, eta: float, mu: float, beta: float, fit0: float, lam: flo
     if eps > 1:
         raise ValueError(f"eps must be in (0, 1] (or 0 when lam = 0), got {eps}")
     if eps == 0 and lam > 0:
-        raise ValueError("eps = 0 is only allowed for lam = 0 (the weight-decay floor is lam^2 M^2 / (2 eps mu_eps))")
+        raise ValueError(
+            "eps = 0 is only allowed for lam = 0 (the weight-decay floor is lam^2 M^2 / (2 eps mu_eps))"
+        )
     if eta * beta > 1 or eta * mu > 0.5:
-        raise ValueError(f"the theorem needs eta*beta <= 1 and eta*mu <= 1/2, got eta*beta = {eta * beta:.3g}, "
-                         f"eta*mu = {eta * mu:.3g}; use eta <= {min(1 / beta, 0.5 / mu):.3g}")
+        raise ValueError(
+            f"the theorem needs eta*beta <= 1 and eta*mu <= 1/2, got eta*beta = {eta * beta:.3g}, "
+            f"eta*mu = {eta * mu:.3g}; use eta <= {min(1 / beta, 0.5 / mu):.3g}"
+        )
     mu_eps = mu * (2.0 - eps - eta * beta * (1.0 - eps))
-    floor = 0.0 if lam == 0 else lam ** 2 * M2 / (2.0 * eps * mu_eps)
+    floor = 0.0 if lam == 0 else lam**2 * M2 / (2.0 * eps * mu_eps)
     return (1.0 - eta * mu_eps) ** np.asarray(t, dtype=float) * fit0 + floor
 
 
-def phase1_step_size(*, depth: int, backward: float, forward: float, middle: float, fit_max: float,
-                     lam: float = 0.0, weight_norm: float = 0.0) -> float:
+def phase1_step_size(
+    *,
+    depth: int,
+    backward: float,
+    forward: float,
+    middle: float,
+    fit_max: float,
+    lam: float = 0.0,
+    weight_norm: float = 0.0,
+) -> float:
     """The explicit step size of Corollary ``cor-ch5-phase1-uniform``: if along the run
     ``||W_{L:j+1}||_2 <= b``, ``||W_{j-1:1} Syy^{1/2}||_2 <= f``, middle products ``<= rho`` (``>= 1``),
     ``fit <= fit_max`` and ``||W|| <= M``, every step with
@@ -271,16 +305,18 @@ class Phase1Certificate:
     def _window(self, start: int):
         start = V.positive_int(start, "start", minimum=0)
         if start >= len(self.curvature):
-            raise ValueError(f"start must be < {len(self.curvature)} (the number of certified steps), got {start}")
+            raise ValueError(
+                f"start must be < {len(self.curvature)} (the number of certified steps), got {start}"
+            )
         return start
 
     def mu(self, start: int = 0) -> float:
         """``inf_t mu_t`` over ``start <= t <= steps``: the PL constant the theorem may use."""
-        return float(np.min(self.pl_constant[self._window(start):]))
+        return float(np.min(self.pl_constant[self._window(start) :]))
 
     def beta(self, start: int = 0) -> float:
         """``sup_t beta_t`` over the steps ``start <= t < steps``."""
-        return float(np.max(self.curvature[self._window(start):]))
+        return float(np.max(self.curvature[self._window(start) :]))
 
     def hypotheses_hold(self, start: int = 0) -> bool:
         """``mu > 0``, ``eta beta <= 1`` and ``eta mu <= 1/2`` on the steps from ``start`` on."""
@@ -290,7 +326,11 @@ class Phase1Certificate:
     @property
     def first_certified_step(self) -> int | None:
         """The smallest ``t0`` such that the hypotheses hold on all steps from ``t0`` on (``None`` if none)."""
-        ok = (self.eta * self.curvature <= 1) & (self.pl_constant[:-1] > 0) & (self.eta * self.pl_constant[:-1] <= 0.5)
+        ok = (
+            (self.eta * self.curvature <= 1)
+            & (self.pl_constant[:-1] > 0)
+            & (self.eta * self.pl_constant[:-1] <= 0.5)
+        )
         bad = np.nonzero(~ok)[0]
         t0 = 0 if bad.size == 0 else int(bad[-1]) + 1
         return t0 if t0 < len(self.curvature) else None
@@ -300,14 +340,21 @@ class Phase1Certificate:
         ``start``), with the run's ``mu``, ``beta`` and ``M^2 = max ||W(t)||^2`` on that window."""
         start = self._window(start)
         t = np.arange(len(self.fit) - start)
-        return phase1_bound(t, eta=self.eta, mu=self.mu(start), beta=self.beta(start),
-                            fit0=float(self.fit[start]), lam=self.lam,
-                            weight_norm_sq=float(np.max(self.weight_norm_sq[start:])),
-                            eps=eps if self.lam > 0 else 0.0)
+        return phase1_bound(
+            t,
+            eta=self.eta,
+            mu=self.mu(start),
+            beta=self.beta(start),
+            fit0=float(self.fit[start]),
+            lam=self.lam,
+            weight_norm_sq=float(np.max(self.weight_norm_sq[start:])),
+            eps=eps if self.lam > 0 else 0.0,
+        )
 
 
-def certify_phase1(problem: InverseProblem, data: TrainingData, *, eta: float, lam: float, steps: int,
-                   init) -> Phase1Certificate:
+def certify_phase1(
+    problem: InverseProblem, data: TrainingData, *, eta: float, lam: float, steps: int, init
+) -> Phase1Certificate:
     """Run ``steps`` steps of :func:`dlinv.train` one at a time from the weights ``init`` and measure,
     at every step, the hypotheses of Theorem ``thm-phase1`` and the one-step inequality of
     Lemma ``lem-ch5-one-step``. Cost: one :func:`phase1_constants` per step (small problems only)."""
@@ -334,13 +381,25 @@ def certify_phase1(problem: InverseProblem, data: TrainingData, *, eta: float, l
         bt = c.curvature(eta * np.sqrt(hh))
         out["beta"].append(bt)
         out["gsq"].append(hh)
-        W = train(problem, data, lam=lam, eta=eta, steps=1, init=W, record_every=0, metrics=()).weights
+        W = train(
+            problem, data, lam=lam, eta=eta, steps=1, init=W, record_every=0, metrics=()
+        ).weights
         new_fit = data.fit(end_to_end(W))
-        out["gap"].append(c.fit - eta * gh + 0.5 * bt * eta ** 2 * hh - new_fit)
+        out["gap"].append(c.fit - eta * gh + 0.5 * bt * eta**2 * hh - new_fit)
     a = {k: np.asarray(v) for k, v in out.items()}
-    return Phase1Certificate(eta=eta, lam=lam, fit=a["fit"], objective=a["objective"], pl_constant=a["mu"],
-                             curvature=a["beta"], grad_norm_sq=a["gsq"], weight_norm_sq=a["wn"],
-                             imbalance=a["imb"], descent_gap=a["gap"], weights=W)
+    return Phase1Certificate(
+        eta=eta,
+        lam=lam,
+        fit=a["fit"],
+        objective=a["objective"],
+        pl_constant=a["mu"],
+        curvature=a["beta"],
+        grad_norm_sq=a["gsq"],
+        weight_norm_sq=a["wn"],
+        imbalance=a["imb"],
+        descent_gap=a["gap"],
+        weights=W,
+    )
 
 
 def operator_quadratic_form(weights, G) -> float:
@@ -351,10 +410,10 @@ def operator_quadratic_form(weights, G) -> float:
     d, m = Ws[-1].shape[0], Ws[0].shape[1]
     G = V.matrix(G, "G", shape=(d, m))
     total = 0.0
-    B = G                                  # W_{L:j+1}^T G, from j = L down
+    B = G  # W_{L:j+1}^T G, from j = L down
     prefix = [np.eye(m)]
     for W in Ws[:-1]:
-        prefix.append(W @ prefix[-1])      # prefix[j-1] = W_{j-1:1}
+        prefix.append(W @ prefix[-1])  # prefix[j-1] = W_{j-1:1}
     for j in range(len(Ws), 0, -1):
         term = B @ prefix[j - 1].T
         total += float(np.vdot(term, term))
@@ -418,7 +477,7 @@ def imbalance_bound(eta: float, lam: float, imbalance0: float, grad_norm_sq) -> 
     out[0] = D0
     acc = D0
     for k, g in enumerate(gsq):
-        acc = q * acc + eta ** 2 * g
+        acc = q * acc + eta**2 * g
         out[k + 1] = acc
     return out
 
@@ -438,7 +497,9 @@ def log_rate(steps, values, t0: float, t1: float) -> float:
     return float(-slope)
 
 
-def phase_boundaries(history, limit: float, *, eps: float, factor: float = 2.0, band: float = 0.1) -> dict:
+def phase_boundaries(
+    history, limit: float, *, eps: float, factor: float = 2.0, band: float = 0.1
+) -> dict:
     """The course's phase boundaries (Chapter 5, Section "The three phases"), from a recorded history
     with ``on_subspace`` and ``off_subspace``:
 
@@ -470,9 +531,21 @@ def phase_boundaries(history, limit: float, *, eps: float, factor: float = 2.0, 
     return {"T1": T1, "T2": T2, "T3": T3}
 
 
-def steps_to_accuracy(problem: InverseProblem, data: TrainingData, *, lam: float, eta: float, tol: float,
-                      max_steps: int, init="fan_in", depth: int | None = None, width: int | None = None,
-                      seed=None, chunk: int = 50, record_every: int = 1) -> int | None:
+def steps_to_accuracy(
+    problem: InverseProblem,
+    data: TrainingData,
+    *,
+    lam: float,
+    eta: float,
+    tol: float,
+    max_steps: int,
+    init="fan_in",
+    depth: int | None = None,
+    width: int | None = None,
+    seed=None,
+    chunk: int = 50,
+    record_every: int = 1,
+) -> int | None:
     """First step at which the on-subspace error ``||W_{L:1} A R - R||_F`` is ``<= tol``, training in
     chunks of ``chunk`` steps (``init`` = the previous weights) so that it stops early; ``None`` if
     not reached within ``max_steps``. The error is checked every ``record_every`` steps."""
@@ -484,8 +557,19 @@ def steps_to_accuracy(problem: InverseProblem, data: TrainingData, *, lam: float
     W = init
     while done < max_steps:
         n = min(chunk, max_steps - done)
-        r = train(problem, data, lam=lam, eta=eta, steps=n, init=W, depth=depth, width=width, seed=seed,
-                  record_every=record_every, metrics=("on_subspace",))
+        r = train(
+            problem,
+            data,
+            lam=lam,
+            eta=eta,
+            steps=n,
+            init=W,
+            depth=depth,
+            width=width,
+            seed=seed,
+            record_every=record_every,
+            metrics=("on_subspace",),
+        )
         hit = np.nonzero(r.history["on_subspace"] <= tol)[0]
         if hit.size:
             return done + int(r.history.step[hit[0]])
@@ -533,7 +617,7 @@ def aligned_step(a, sigma, lam: float, depth: int, eta: float):
     ``a <- a - eta (sigma (sigma a^L - 1) a^{L-1} + lam a)``, entrywise."""
     a = np.asarray(a, dtype=float)
     L = depth
-    return a - eta * (sigma * (sigma * a ** L - 1.0) * a ** (L - 1) + lam * a)
+    return a - eta * (sigma * (sigma * a**L - 1.0) * a ** (L - 1) + lam * a)
 
 
 def aligned_modes(a0, sigma, lam: float, depth: int, eta: float, steps: int) -> np.ndarray:
@@ -566,16 +650,19 @@ def _roots(tau: float, L: int):
         return 0.0, 1.0 / (1.0 + tau)
     if L == 2:
         return (0.0, float(np.sqrt(1.0 - tau))) if tau < 1 else None
-    h = lambda x: x ** (L - 2) * (1.0 - x ** L)
+
+    def h(x):
+        return x ** (L - 2) * (1.0 - x**L)
+
     x0 = ((L - 2) / (2 * L - 2)) ** (1.0 / L)
     if h(x0) <= tau:
         return None
-    lo, hi = 0.0, x0                     # h increasing on [0, x0]
+    lo, hi = 0.0, x0  # h increasing on [0, x0]
     for _ in range(200):
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if h(mid) < tau else (lo, mid)
     xm = 0.5 * (lo + hi)
-    lo, hi = x0, 1.0                     # h decreasing on [x0, 1]
+    lo, hi = x0, 1.0  # h decreasing on [x0, 1]
     for _ in range(200):
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if h(mid) > tau else (lo, mid)
@@ -622,16 +709,17 @@ def aligned_prediction(a0, sigma, lam: float, depth: int, eta: float) -> Aligned
         a_sad[i] = xm * sigma[i] ** (-1.0 / L)
         conv[i] = True
         a_lim[i] = xp * sigma[i] ** (-1.0 / L)
-        dF = xp ** (L - 2) * ((2 * L - 2) * xp ** L - (L - 2)) if L >= 2 else 1.0 + tau[i]
+        dF = xp ** (L - 2) * ((2 * L - 2) * xp**L - (L - 2)) if L >= 2 else 1.0 + tau[i]
         rate[i] = h * dF
         if x0 >= xp:
             rbound[i] = h * dF
         else:
             grid = np.linspace(x0, xp, 4001)[:-1]
-            F = (grid ** L - 1.0) * grid ** (L - 1) + tau[i] * grid
+            F = (grid**L - 1.0) * grid ** (L - 1) + tau[i] * grid
             rbound[i] = h * float(np.min(F / (grid - xp)))
-    return AlignedPrediction(tau=tau, converges=conv, a_limit=a_lim, a_saddle=a_sad, rate=rate,
-                             rate_bound=rbound)
+    return AlignedPrediction(
+        tau=tau, converges=conv, a_limit=a_lim, a_saddle=a_sad, rate=rate, rate_bound=rbound
+    )
 
 
 @dataclass(frozen=True)
@@ -651,8 +739,17 @@ class AlignedRun:
     weights: list
 
 
-def aligned_gd(problem: InverseProblem, data: TrainingData, weights, frames, Theta, *, lam: float,
-               eta: float, steps: int) -> AlignedRun:
+def aligned_gd(
+    problem: InverseProblem,
+    data: TrainingData,
+    weights,
+    frames,
+    Theta,
+    *,
+    lam: float,
+    eta: float,
+    steps: int,
+) -> AlignedRun:
     """Run plain matrix gradient descent (``dlinv.gradients``, no use of the alignment) from
     ``weights`` and measure at every step how far the iterates are from the aligned form."""
     Ws = [np.array(W, dtype=float) for W in weights]
@@ -673,17 +770,22 @@ def aligned_gd(problem: InverseProblem, data: TrainingData, weights, frames, The
                 rest = rest - (1.0 - eta * lam) ** t * Theta
             dev = max(dev, float(np.linalg.norm(rest)))
         align[t] = dev
-        fwd = [np.eye(problem.m)]                       # fwd[j] = W_{j:1}
+        fwd = [np.eye(problem.m)]  # fwd[j] = W_{j:1}
         for W in Ws:
             fwd.append(W @ fwd[-1])
         E = fwd[-1]
         on[t] = float(np.linalg.norm(E @ AR - R))
         off[t] = float(np.linalg.norm(E @ Pperp))
-        imb[t] = max((float(np.linalg.norm(Ws[j + 1].T @ Ws[j + 1] - Ws[j] @ Ws[j].T))
-                      for j in range(L - 1)), default=0.0)
+        imb[t] = max(
+            (
+                float(np.linalg.norm(Ws[j + 1].T @ Ws[j + 1] - Ws[j] @ Ws[j].T))
+                for j in range(L - 1)
+            ),
+            default=0.0,
+        )
         if t < steps:
             G = E @ Syy - Sxy
-            back = G                                    # W_{L:j+1}^T G, from j = L down
+            back = G  # W_{L:j+1}^T G, from j = L down
             new = [None] * L
             for j in range(L - 1, -1, -1):
                 new[j] = Ws[j] - eta * (back @ fwd[j].T + lam * Ws[j])
@@ -692,8 +794,17 @@ def aligned_gd(problem: InverseProblem, data: TrainingData, weights, frames, The
     return AlignedRun(modes=modes, alignment=align, on=on, off=off, imbalance=imb, weights=Ws)
 
 
-def check_aligned_modes(modes, a0, sigma, lam: float, depth: int, eta: float, *,
-                        limit_tol: float = 1e-8, rate_tol: float = 0.02) -> dict:
+def check_aligned_modes(
+    modes,
+    a0,
+    sigma,
+    lam: float,
+    depth: int,
+    eta: float,
+    *,
+    limit_tol: float = 1e-8,
+    rate_tol: float = 0.02,
+) -> dict:
     """The lab's check of Theorem ``thm-ch5-aligned``, items 2-3, on measured mode trajectories
     ``modes`` (array ``(T + 1, s)`` of ``a_i(t)``). Raises ``AssertionError`` (naming the item) if
 
@@ -718,24 +829,28 @@ def check_aligned_modes(modes, a0, sigma, lam: float, depth: int, eta: float, *,
         if not pred.converges[i]:
             assert modes[-1, i] <= 1e-3 * scale, (
                 f"mode {i + 1}: final a = {modes[-1, i]:.3g}, but the theorem predicts collapse to 0 "
-                f"(item 2 of the aligned theorem)")
+                f"(item 2 of the aligned theorem)"
+            )
             n = modes.shape[0]
             r = log_rate(t, np.abs(modes[:, i]), n // 2, n - 1)
             measured[i] = 1.0 - np.exp(-r)
             assert abs(measured[i] / pred.rate[i] - 1.0) <= rate_tol, (
                 f"mode {i + 1}: collapses at {measured[i]:.4g} per step, predicted {pred.rate[i]:.4g} "
-                f"(item 2 of the aligned theorem)")
+                f"(item 2 of the aligned theorem)"
+            )
             continue
         err_end = abs(modes[-1, i] - pred.a_limit[i]) / scale
         assert err_end <= limit_tol, (
             f"mode {i + 1}: final a = {modes[-1, i]:.6g}, predicted limit {pred.a_limit[i]:.6g} "
-            f"(item 2 of the aligned theorem)")
+            f"(item 2 of the aligned theorem)"
+        )
         e = np.abs(modes[:, i] - pred.a_limit[i])
         bound = (1.0 - pred.rate_bound[i]) ** t * e[0]
         bad = np.nonzero(e > bound * (1 + 1e-9) + 1e-14)[0]
         assert bad.size == 0, (
             f"mode {i + 1}: |a(t) - a_+| above the guaranteed (1 - {pred.rate_bound[i]:.4g})^t bound "
-            f"at t = {bad[0]} (item 3 of the aligned theorem)")
+            f"at t = {bad[0]} (item 3 of the aligned theorem)"
+        )
         big = np.nonzero(e > 1e-11 * scale)[0]
         if big.size >= 8:
             lo, hi = big[len(big) // 2], big[-1]
@@ -744,12 +859,14 @@ def check_aligned_modes(modes, a0, sigma, lam: float, depth: int, eta: float, *,
                 measured[i] = 1.0 - np.exp(-r)
                 assert abs(measured[i] / pred.rate[i] - 1.0) <= rate_tol, (
                     f"mode {i + 1}: measured late rate {measured[i]:.5g} per step, predicted "
-                    f"alpha = {pred.rate[i]:.5g} (item 3 of the aligned theorem)")
+                    f"alpha = {pred.rate[i]:.5g} (item 3 of the aligned theorem)"
+                )
     return {"prediction": pred, "measured_rate": measured}
 
 
-def check_aligned_offsubspace(off, imbalance, run_modes, Theta, frames, eta: float, lam: float, *,
-                              rtol: float = 1e-8) -> float:
+def check_aligned_offsubspace(
+    off, imbalance, run_modes, Theta, frames, eta: float, lam: float, *, rtol: float = 1e-8
+) -> float:
     """Items 4-5 of Theorem ``thm-ch5-aligned`` on a measured run: the imbalance equals
     ``(1 - eta lam)^{2t} ||Theta Theta^T||_F`` and ``||W_{L:1}(t) P_perp||_F`` equals
     ``(1 - eta lam)^t ||diag(a(t)^{L-1}) O_1^T Theta||_F`` (``run_modes[t, l, i]``, balanced modes,
@@ -761,17 +878,29 @@ def check_aligned_offsubspace(off, imbalance, run_modes, Theta, frames, eta: flo
     aL = run_modes[:, -1, :]
     core = frames[1].T @ Theta
     pred_off = q * np.array([np.linalg.norm(a[:, None] ** (L - 1) * core) for a in aL])
-    pred_imb = q ** 2 * np.linalg.norm(Theta @ Theta.T)
+    pred_imb = q**2 * np.linalg.norm(Theta @ Theta.T)
     # relative error, with a floor at rounding level of the initial size (late values are tiny)
     err_off = float(np.max(np.abs(off - pred_off) / (pred_off + 1e-10 * pred_off.max())))
-    err_imb = float(np.max(np.abs(np.asarray(imbalance) - pred_imb) / (pred_imb + 1e-10 * pred_imb[0])))
+    err_imb = float(
+        np.max(np.abs(np.asarray(imbalance) - pred_imb) / (pred_imb + 1e-10 * pred_imb[0]))
+    )
     assert err_off <= rtol, f"off-subspace norm differs from item 5 by {err_off:.1e} (relative)"
     assert err_imb <= rtol, f"imbalance differs from item 4 by {err_imb:.1e} (relative)"
     return max(err_off, err_imb)
 
 
-def check_phase3_run(t, off, suffix, first0: float, *, eta: float, lam: float, eps: float,
-                     T3_measured: int | None, rate_tol: float = 0.05) -> dict:
+def check_phase3_run(
+    t,
+    off,
+    suffix,
+    first0: float,
+    *,
+    eta: float,
+    lam: float,
+    eps: float,
+    T3_measured: int | None,
+    rate_tol: float = 0.05,
+) -> dict:
     """The lab's check of Theorem ``thm-phase3`` on a recorded run (steps ``t``, off-subspace norm
     ``off``, ``suffix = ||W_{L:2}(t)||_2``, ``first0 = ||W_1(0) P_perp||_F``). Raises
     ``AssertionError`` if
@@ -791,9 +920,11 @@ def check_phase3_run(t, off, suffix, first0: float, *, eta: float, lam: float, e
     assert worst <= 1 + 1e-12, f"off-subspace norm above the phase-3 bound (ratio {worst:.3f})"
     late = log_rate(t, off, t[-1] / 2, t[-1])
     assert abs(late / (eta * lam) - 1) <= rate_tol, (
-        f"late decay rate {late:.3g} per step, phase-3 rate eta lambda = {eta * lam:.3g}")
+        f"late decay rate {late:.3g} per step, phase-3 rate eta lambda = {eta * lam:.3g}"
+    )
     B = float(np.max(suffix))
     T3_pred = float(np.log(max(B * first0 / eps, 1.0)) / (eta * lam))
     assert T3_measured is not None and T3_measured <= T3_pred, (
-        f"measured T3 = {T3_measured} after the predicted {T3_pred:.0f}")
+        f"measured T3 = {T3_measured} after the predicted {T3_pred:.0f}"
+    )
     return {"T3_pred": T3_pred, "worst_ratio": worst, "late_rate": late}

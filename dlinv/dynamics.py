@@ -25,6 +25,7 @@ It also holds the checks of Chapter 3's headline claims that the lab and the tes
 ``s x n'`` product for noiseless data), :func:`numerical_rank`, :func:`assert_gradient_rank` and
 :func:`assert_lemma_a` (``lem-frozen``: ``W_1(t) P_perp = (1 - eta lam)^t W_1(0) P_perp``).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -83,8 +84,8 @@ def preconditioner_eigenvalues(W_e, depth: int, *, rtol=None):
     d, m = W_e.shape
     a = np.zeros(d)
     b = np.zeros(m)
-    a[:s.size] = s ** (2.0 / depth)
-    b[:s.size] = s ** (2.0 / depth)
+    a[: s.size] = s ** (2.0 / depth)
+    b[: s.size] = s ** (2.0 / depth)
     mu = np.zeros((d, m))
     for j in range(1, depth + 1):  # numpy: 0.0 ** 0 == 1.0, the convention M^0 = I
         mu += np.outer(a ** (depth - j), b ** (j - 1))
@@ -108,8 +109,10 @@ def preconditioner_matrix(W_e, depth: int, *, rtol=None) -> np.ndarray:
     d, m = W_e.shape
     out = np.zeros((d * m, d * m))
     for j in range(1, depth + 1):
-        out += np.kron(gram_power(W_e, (j - 1) / depth, side="right", rtol=rtol),
-                       gram_power(W_e, (depth - j) / depth, side="left", rtol=rtol))
+        out += np.kron(
+            gram_power(W_e, (j - 1) / depth, side="right", rtol=rtol),
+            gram_power(W_e, (depth - j) / depth, side="left", rtol=rtol),
+        )
     return out
 
 
@@ -129,7 +132,9 @@ def e2e_velocity(W_e, data: TrainingData, lam: float, depth: int, *, rtol=None) 
     return -lam * depth * W_e - apply_preconditioner(W_e, G, depth, rtol=rtol)
 
 
-def e2e_step(W_e, data: TrainingData, lam: float, eta: float, depth: int, *, rtol=None) -> np.ndarray:
+def e2e_step(
+    W_e, data: TrainingData, lam: float, eta: float, depth: int, *, rtol=None
+) -> np.ndarray:
     """One explicit Euler step of eq. ``eq-e2e-dynamics`` with step ``eta``:
     ``(1 - eta lam L) W_e - eta P_{W_e}(W_e Syy - Sxy)``. For a balanced network it agrees with
     the end-to-end map after one GD step up to ``O(eta^2)``."""
@@ -138,8 +143,17 @@ def e2e_step(W_e, data: TrainingData, lam: float, eta: float, depth: int, *, rto
     return W_e + eta * e2e_velocity(W_e, data, lam, depth, rtol=rtol)
 
 
-def e2e_trajectory(W_e0, data: TrainingData, *, lam: float, eta: float, depth: int, steps: int,
-                   record_every: int = 1, rtol=None):
+def e2e_trajectory(
+    W_e0,
+    data: TrainingData,
+    *,
+    lam: float,
+    eta: float,
+    depth: int,
+    steps: int,
+    record_every: int = 1,
+    rtol=None,
+):
     """Iterate :func:`e2e_step` ``steps`` times from ``W_e0``.
 
     Returns ``(t, maps)``: the recorded step numbers (every ``record_every`` steps, always
@@ -157,8 +171,10 @@ def e2e_trajectory(W_e0, data: TrainingData, *, lam: float, eta: float, depth: i
         with np.errstate(over="ignore", invalid="ignore"):
             W = W + eta * e2e_velocity(W, data, lam, depth, rtol=rtol)
         if not np.all(np.isfinite(W)):
-            raise FloatingPointError(f"the end-to-end Euler iteration diverged at step {t} with "
-                                     f"eta={eta:.4g}; use a smaller step size")
+            raise FloatingPointError(
+                f"the end-to-end Euler iteration diverged at step {t} with "
+                f"eta={eta:.4g}; use a smaller step size"
+            )
         if t % record_every == 0 or t == steps:
             ts.append(t)
             maps.append(W.copy())
@@ -241,8 +257,10 @@ def assert_gradient_rank(weights, data: TrainingData, s: int, rtol: float = RANK
     """
     ranks = [numerical_rank(G, rtol) for G in gradients(weights, data, 0.0)]
     if max(ranks) > s:
-        raise AssertionError(f"a data gradient has numerical rank {max(ranks)} > s = {s} "
-                             f"(ranks {ranks}, tolerance {rtol:.0e} relative)")
+        raise AssertionError(
+            f"a data gradient has numerical rank {max(ranks)} > s = {s} "
+            f"(ranks {ranks}, tolerance {rtol:.0e} relative)"
+        )
     return ranks
 
 

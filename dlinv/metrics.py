@@ -7,6 +7,7 @@ For a map ``W`` (``d x m``), a signal ``x = R z`` with ``z ~ N(0, C)`` and noise
                            + sigma^2 ||W P_AS||_F^2          (noise inside A S)
                            + sigma^2 ||W P_perp||_F^2        (noise off A S)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,7 +38,10 @@ def _latent_cov(problem: InverseProblem, latent_cov) -> np.ndarray:
     if latent_cov is None:
         return np.eye(problem.s)
     C = V.matrix(latent_cov, "latent_cov", shape=(problem.s, problem.s))
-    if np.linalg.norm(C - C.T) > 1e-12 * max(1.0, np.linalg.norm(C)) or np.linalg.eigvalsh(C)[0] < -1e-12:
+    if (
+        np.linalg.norm(C - C.T) > 1e-12 * max(1.0, np.linalg.norm(C))
+        or np.linalg.eigvalsh(C)[0] < -1e-12
+    ):
         raise ValueError("latent_cov must be symmetric positive semidefinite")
     return C
 
@@ -51,8 +55,8 @@ def error_decomposition(W, problem: InverseProblem, noise: float, latent_cov=Non
     K = W @ problem.AR - problem.R
     bias = float(np.sum((K @ C) * K))
     WU = W @ problem.U
-    on = noise ** 2 * float(np.sum(WU * WU))
-    off = noise ** 2 * float(np.sum(problem.project_perp(W) ** 2))
+    on = noise**2 * float(np.sum(WU * WU))
+    off = noise**2 * float(np.sum(problem.project_perp(W) ** 2))
     return {"bias": bias, "on_noise": on, "off_noise": off, "total": bias + on + off}
 
 
@@ -107,8 +111,10 @@ def noise_sweep(maps: dict, problem: InverseProblem, noise_levels, *, n: int, se
         W = _map(W, problem, f"maps[{name!r}]")
         B, WE = W @ AX - X, W @ Enoise
         bb, be, ee = float(np.sum(B * B)), float(np.sum(B * WE)), float(np.sum(WE * WE))
-        measured[name] = np.sqrt(np.maximum(bb + 2 * levels * be + levels ** 2 * ee, 0.0) / xx)
+        measured[name] = np.sqrt(np.maximum(bb + 2 * levels * be + levels**2 * ee, 0.0) / xx)
         # the decomposition is bias + sigma^2 (on + off): compute its terms once, then scale
         dec = error_decomposition(W, problem, 1.0)
-        predicted[name] = np.sqrt((dec["bias"] + levels ** 2 * (dec["on_noise"] + dec["off_noise"])) / problem.s)
+        predicted[name] = np.sqrt(
+            (dec["bias"] + levels**2 * (dec["on_noise"] + dec["off_noise"])) / problem.s
+        )
     return NoiseSweep(noise=levels, measured=measured, predicted=predicted)

@@ -1,9 +1,11 @@
-"""Deep linear networks ``f(y) = W_L ... W_1 y``: weights, initialization, loss, gradients (Chapter 3).
+"""Deep linear networks ``f(y) = W_L ... W_1 y``: weights, initialization, loss, gradients
+(Chapter 3).
 
 Weights are a tuple ``(W_1, ..., W_L)`` of read-only float64 arrays, first layer first:
 ``W_1`` is ``w x m``, ``W_2 ... W_{L-1}`` are ``w x w``, ``W_L`` is ``d x w`` (``W_1`` is ``d x m``
 when ``L = 1``). Index ``l`` of the tuple holds layer ``l + 1``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,8 +34,15 @@ def check_weights(weights, d: int | None = None, m: int | None = None) -> Weight
     The shapes must chain (``W_{l+1}`` has as many columns as ``W_l`` has rows); ``d`` and ``m``
     fix the output and input sizes if given.
     """
-    if isinstance(weights, np.ndarray) or not isinstance(weights, (list, tuple)) or len(weights) == 0:
-        raise ValueError("weights must be a non-empty list or tuple of 2-D arrays (W_1, ..., W_L), first layer first")
+    if (
+        isinstance(weights, np.ndarray)
+        or not isinstance(weights, (list, tuple))
+        or len(weights) == 0
+    ):
+        raise ValueError(
+            "weights must be a non-empty list or tuple of 2-D arrays "
+            "(W_1, ..., W_L), first layer first"
+        )
     out = [V.matrix(W, f"weights[{i}] (W_{i + 1})") for i, W in enumerate(weights)]
     for i in range(1, len(out)):
         if out[i].shape[1] != out[i - 1].shape[0]:
@@ -42,14 +51,26 @@ def check_weights(weights, d: int | None = None, m: int | None = None) -> Weight
                 f"{out[i - 1].shape[0]} rows; W_{i + 1} needs {out[i - 1].shape[0]} columns"
             )
     if m is not None and out[0].shape[1] != m:
-        raise ValueError(f"W_1 must have m = {m} columns (one per measurement), got shape {out[0].shape}")
+        raise ValueError(
+            f"W_1 must have m = {m} columns (one per measurement), got shape {out[0].shape}"
+        )
     if d is not None and out[-1].shape[0] != d:
-        raise ValueError(f"W_L must have d = {d} rows (one per signal entry), got shape {out[-1].shape}")
+        raise ValueError(
+            f"W_L must have d = {d} rows (one per signal entry), got shape {out[-1].shape}"
+        )
     return tuple(V.readonly(W) for W in out)
 
 
-def init_weights(d: int, m: int, *, width: int | None = None, depth: int, seed, scheme: str = "fan_in",
-                 scale: float = 1.0) -> Weights:
+def init_weights(
+    d: int,
+    m: int,
+    *,
+    width: int | None = None,
+    depth: int,
+    seed,
+    scheme: str = "fan_in",
+    scale: float = 1.0,
+) -> Weights:
     """Random initial weights (book Section ``sec-init``).
 
     Schemes
@@ -71,10 +92,14 @@ def init_weights(d: int, m: int, *, width: int | None = None, depth: int, seed, 
     if scheme == "fan_in":
         Ws = [g.standard_normal(shape) * (scale / np.sqrt(shape[1])) for shape in shapes]
     elif scheme == "orthogonal":
-        Ws = [_haar_semi_orthogonal(g, o, i) * (scale * np.sqrt(max(1.0, o / i))) for o, i in shapes]
+        Ws = [
+            _haar_semi_orthogonal(g, o, i) * (scale * np.sqrt(max(1.0, o / i))) for o, i in shapes
+        ]
     elif scheme == "balanced":
         target = g.standard_normal((d, m)) * (scale / np.sqrt(m))
-        return balanced_factorization(target, depth=depth, width=width if depth > 1 else None, seed=g)
+        return balanced_factorization(
+            target, depth=depth, width=width if depth > 1 else None, seed=g
+        )
     else:
         raise ValueError(f"scheme must be one of {INIT_SCHEMES}, got {scheme!r}")
     return tuple(V.readonly(W) for W in Ws)
@@ -185,12 +210,24 @@ def gradients(weights, data: TrainingData, lam: float) -> list[np.ndarray]:
 def imbalances(weights) -> list[float]:
     """``||W_{j+1}^T W_{j+1} - W_j W_j^T||_F`` for ``j = 1, ..., L-1``, eq. ``eq-imbalance``."""
     weights = weights if _is_checked(weights) else check_weights(weights)
-    return [float(np.linalg.norm(weights[j + 1].T @ weights[j + 1] - weights[j] @ weights[j].T))
-            for j in range(len(weights) - 1)]
+    return [
+        float(np.linalg.norm(weights[j + 1].T @ weights[j + 1] - weights[j] @ weights[j].T))
+        for j in range(len(weights) - 1)
+    ]
 
 
 def _is_checked(weights) -> bool:
-    """True for a tuple of read-only 2-D float64 arrays whose shapes chain (as check_weights returns)."""
-    return isinstance(weights, tuple) and len(weights) > 0 and all(
-        isinstance(W, np.ndarray) and W.dtype == np.float64 and W.ndim == 2 and not W.flags.writeable
-        for W in weights) and all(weights[i].shape[1] == weights[i - 1].shape[0] for i in range(1, len(weights)))
+    """True for a tuple of read-only 2-D float64 arrays whose shapes chain (as check_weights
+    returns)."""
+    return (
+        isinstance(weights, tuple)
+        and len(weights) > 0
+        and all(
+            isinstance(W, np.ndarray)
+            and W.dtype == np.float64
+            and W.ndim == 2
+            and not W.flags.writeable
+            for W in weights
+        )
+        and all(weights[i].shape[1] == weights[i - 1].shape[0] for i in range(1, len(weights)))
+    )

@@ -4,6 +4,7 @@ Every function draws on a given matplotlib ``Axes`` (or makes one) and returns i
 notebooks can compose panels. Nothing here computes mathematics: it calls :mod:`dlinv.theory`
 and plots what :mod:`dlinv.train` and :mod:`dlinv.metrics` measured.
 """
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -16,13 +17,29 @@ from .train import TrainResult
 
 #: one colour per quantity or method, used by every figure of the book
 COLORS = {
-    "on_subspace": "#1f77b4", "off_subspace": "#d62728", "off_subspace_first": "#ff7f0e",
-    "loss": "#2ca02c", "fit": "#17becf", "imbalance": "#9467bd", "oracle_distance": "#8c564b",
+    "on_subspace": "#1f77b4",
+    "off_subspace": "#d62728",
+    "off_subspace_first": "#ff7f0e",
+    "loss": "#2ca02c",
+    "fit": "#17becf",
+    "imbalance": "#9467bd",
+    "oracle_distance": "#8c564b",
     "suffix_norm": "#7f7f7f",
-    "oracle": "#000000", "pinv": "#7f7f7f", "no weight decay": "#d62728",
+    "oracle": "#000000",
+    "pinv": "#7f7f7f",
+    "no weight decay": "#d62728",
 }
 #: colours for maps without a fixed colour (e.g. several weight decays), in order of use
-EXTRA_COLORS = ["#2ca02c", "#1f77b4", "#9467bd", "#ff7f0e", "#17becf", "#e377c2", "#bcbd22", "#8c564b"]
+EXTRA_COLORS = [
+    "#2ca02c",
+    "#1f77b4",
+    "#9467bd",
+    "#ff7f0e",
+    "#17becf",
+    "#e377c2",
+    "#bcbd22",
+    "#8c564b",
+]
 #: axis/legend labels of the recorded metrics (matplotlib mathtext)
 LABELS = {
     "loss": "loss $\\mathcal{L}_\\lambda$",
@@ -44,10 +61,17 @@ PAGE_WIDTH = 7.2
 MAX_COLS = 2
 #: the book's matplotlib style, applied when this module is imported (fonts >= 10 pt)
 STYLE = {
-    "figure.dpi": 100, "savefig.dpi": 100,
-    "font.size": 11, "axes.titlesize": 11, "axes.labelsize": 11,
-    "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 10,
-    "legend.framealpha": 0.9, "lines.linewidth": 1.8, "lines.markersize": 5,
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "font.size": 11,
+    "axes.titlesize": 11,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "legend.framealpha": 0.9,
+    "lines.linewidth": 1.8,
+    "lines.markersize": 5,
 }
 
 
@@ -70,27 +94,41 @@ def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 6.4, height: fl
     ``ax[row, col]`` (also for one row: ``fig, ax = new_figure(2); ax[0, 1]``).
     """
     if not 1 <= ncols <= MAX_COLS:
-        raise ValueError(f"ncols={ncols}: at most {MAX_COLS} panels per row keep the fonts readable "
-                         f"at page width; use more rows (nrows) instead")
+        raise ValueError(
+            f"ncols={ncols}: at most {MAX_COLS} panels per row keep the fonts "
+            f"readable at page width; use more rows (nrows) instead"
+        )
     total_w, total_h = width * ncols, height * nrows
     scale = min(1.0, PAGE_WIDTH / total_w)
     apply_style()  # notebooks may have changed rcParams since import
-    fig, axes = plt.subplots(nrows, ncols, figsize=(total_w * scale, total_h * scale),
-                             layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(total_w * scale, total_h * scale),
+        layout="constrained",
+        squeeze=False,
+    )
     return fig, (axes[0, 0] if nrows == ncols == 1 else axes)
 
 
-def plot_training(result: TrainResult, problem: InverseProblem, *, ax=None,
-                  metrics=("on_subspace", "off_subspace", "off_subspace_first", "loss"), theory_curves=True):
+def plot_training(
+    result: TrainResult,
+    problem: InverseProblem,
+    *,
+    ax=None,
+    metrics=("on_subspace", "off_subspace", "off_subspace_first", "loss"),
+    theory_curves=True,
+):
     """Training curves on a log scale, each with its theoretical prediction dashed:
 
-    - ``off_subspace_first``: exactly ``(1 - eta lam)^t ||W_1(0) P_perp||_F`` (Lemma ``lem-frozen``);
+    - ``off_subspace_first``: exactly ``(1 - eta lam)^t ||W_1(0) P_perp||_F``
+      (Lemma ``lem-frozen``);
     - ``imbalance``: the leading factor ``(1 - eta lam)^{2t}`` (Lemma ``lem-imbalance``);
-    - ``on_subspace`` (``lam > 0``): the closed-form limit ``||W_lam A R - R||_F`` (eq. ``eq-limit-bias``,
-      exact for whitened codes);
-    - ``off_subspace``: the bound ``B (1 - eta lam)^t ||W_1(0) P_perp||_F`` (Theorem ``thm-phase3``) if
-      ``suffix_norm`` was recorded (``B`` = its maximum), and the Lemma ``lem-init-offsubspace`` mean
-      ``((d/m)(m - s))^{1/2}`` at ``t = 0``.
+    - ``on_subspace`` (``lam > 0``): the closed-form limit ``||W_lam A R - R||_F``
+      (eq. ``eq-limit-bias``, exact for whitened codes);
+    - ``off_subspace``: the bound ``B (1 - eta lam)^t ||W_1(0) P_perp||_F`` (Theorem
+      ``thm-phase3``) if ``suffix_norm`` was recorded (``B`` = its maximum), and the Lemma
+      ``lem-init-offsubspace`` mean ``((d/m)(m - s))^{1/2}`` at ``t = 0``.
     """
     if ax is None:
         _, ax = new_figure()
@@ -106,22 +144,52 @@ def plot_training(result: TrainResult, problem: InverseProblem, *, ax=None,
         if not theory_curves:
             continue
         if name == "off_subspace_first" and lam > 0:
-            ax.plot(t, np.maximum(h[name][0] * theory.frozen_factor(eta, lam, t), FLOOR), "--",
-                    color=c, lw=1.5, label="Lemma A: $(1-\\eta\\lambda)^t\\,\\|W_1(0)P^\\perp\\|_F$")
+            ax.plot(
+                t,
+                np.maximum(h[name][0] * theory.frozen_factor(eta, lam, t), FLOOR),
+                "--",
+                color=c,
+                lw=1.5,
+                label="Lemma A: $(1-\\eta\\lambda)^t\\,\\|W_1(0)P^\\perp\\|_F$",
+            )
         elif name == "imbalance" and lam > 0 and h[name][0] > 0:
-            ax.plot(t, h[name][0] * theory.imbalance_factor(eta, lam, t), "--", color=c, lw=1.5,
-                    label="Lemma C: $(1-\\eta\\lambda)^{2t}$ (leading term)")
+            ax.plot(
+                t,
+                h[name][0] * theory.imbalance_factor(eta, lam, t),
+                "--",
+                color=c,
+                lw=1.5,
+                label="Lemma C: $(1-\\eta\\lambda)^{2t}$ (leading term)",
+            )
         elif name == "on_subspace" and lam > 0:
             bias = theory.on_subspace_bias(problem, lam, L, branch="nonzero")
-            ax.axhline(max(bias, FLOOR), color=c, ls="--", lw=1.5, label="closed-form limit (Ch. 4)")
+            ax.axhline(
+                max(bias, FLOOR), color=c, ls="--", lw=1.5, label="closed-form limit (Ch. 4)"
+            )
         elif name == "off_subspace":
-            ax.plot([0], [np.sqrt(theory.expected_initial_offsubspace_sq(problem.d, problem.m, problem.s))],
-                    marker="D", ls="none", color=c, mfc="none", ms=8,
-                    label="Lemma B: $\\sqrt{(d/m)(m-s)}$ at $t=0$")
+            mean0 = np.sqrt(theory.expected_initial_offsubspace_sq(problem.d, problem.m, problem.s))
+            ax.plot(
+                [0],
+                [mean0],
+                marker="D",
+                ls="none",
+                color=c,
+                mfc="none",
+                ms=8,
+                label="Lemma B: $\\sqrt{(d/m)(m-s)}$ at $t=0$",
+            )
             if "suffix_norm" in h and "off_subspace_first" in h and lam > 0:
-                bound = theory.phase3_bound(eta, lam, t, float(np.max(h["suffix_norm"])),
-                                            float(h["off_subspace_first"][0]))
-                ax.plot(t, bound, "--", color=c, lw=1.5, label="bound $B(1-\\eta\\lambda)^t\\|W_1(0)P^\\perp\\|_F$")
+                bound = theory.phase3_bound(
+                    eta, lam, t, float(np.max(h["suffix_norm"])), float(h["off_subspace_first"][0])
+                )
+                ax.plot(
+                    t,
+                    bound,
+                    "--",
+                    color=c,
+                    lw=1.5,
+                    label="bound $B(1-\\eta\\lambda)^t\\|W_1(0)P^\\perp\\|_F$",
+                )
     ax.set_yscale("log")
     ax.set_xlabel("gradient descent step $t$")
     ax.set_ylabel("value (log scale)")

@@ -3,6 +3,7 @@
 Notation (book, Appendix "Notation"): ``A`` is ``m x d`` with ``s < m < d``; ``R`` is ``d x s``
 with orthonormal columns spanning the latent subspace ``S``; signals are ``x = R z``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,7 +46,10 @@ class InverseProblem:
                 f"smaller than the measurements), got s={s}, m={m}, d={d}"
             )
         if np.linalg.norm(R.T @ R - np.eye(s)) > ORTHONORMAL_TOL * np.sqrt(s) * 10:
-            raise ValueError("R must have orthonormal columns (R.T @ R = I); orthonormalize it, e.g. R = numpy.linalg.qr(R)[0]")
+            raise ValueError(
+                "R must have orthonormal columns (R.T @ R = I); orthonormalize it, "
+                "e.g. R = numpy.linalg.qr(R)[0]"
+            )
         sv = np.linalg.svd(A @ R, compute_uv=False)
         if sv[-1] <= IDENTIFIABLE_TOL * sv[0] or sv[0] == 0:
             ratio = sv[-1] / sv[0] if sv[0] > 0 else 0.0
@@ -88,7 +92,8 @@ class InverseProblem:
 
     @property
     def U(self) -> np.ndarray:
-        """Orthonormal basis of ``range(A R) = A S`` (``m x s``), left singular vectors of ``A R``."""
+        """Orthonormal basis of ``range(A R) = A S`` (``m x s``), left singular vectors of
+        ``A R``."""
         return self._svd_AR[0]
 
     @property
@@ -98,7 +103,8 @@ class InverseProblem:
 
     @property
     def V(self) -> np.ndarray:
-        """Right singular vectors of ``A R`` (``s x s``, columns), so ``A R = U diag(sigma) V^T``."""
+        """Right singular vectors of ``A R`` (``s x s``, columns), so
+        ``A R = U diag(sigma) V^T``."""
         return self._svd_AR[2].T
 
     @cached_property
@@ -226,17 +232,22 @@ class TrainingData:
 
 
 def check_problem_data(problem: InverseProblem, data: TrainingData) -> None:
-    """Raise ``ValueError`` unless ``problem`` and ``data`` have the right types and matching sizes."""
+    """Raise ``ValueError`` unless ``problem`` and ``data`` have the right types and matching
+    sizes."""
     if not isinstance(problem, InverseProblem):
         raise ValueError(f"problem must be an InverseProblem, got {type(problem).__name__}")
     if not isinstance(data, TrainingData):
         raise ValueError(f"data must be a TrainingData, got {type(data).__name__}")
     if data.X.shape[0] != problem.d or data.Y.shape[0] != problem.m:
-        raise ValueError(f"data has X of shape {data.X.shape} and Y of shape {data.Y.shape}, "
-                         f"but the problem has d={problem.d}, m={problem.m}")
+        raise ValueError(
+            f"data has X of shape {data.X.shape} and Y of shape {data.Y.shape}, "
+            f"but the problem has d={problem.d}, m={problem.m}"
+        )
 
 
-def make_training_data(problem: InverseProblem, n: int, *, seed, whiten: bool = False) -> TrainingData:
+def make_training_data(
+    problem: InverseProblem, n: int, *, seed, whiten: bool = False
+) -> TrainingData:
     """Noiseless training data ``X = R Z``, ``Y = A X`` with ``n`` samples (eq. ``eq-data``)."""
     Z = sample_latent(problem.s, n, seed=seed, whiten=whiten)
     X = problem.R @ Z

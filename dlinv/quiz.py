@@ -6,6 +6,7 @@ questions, each with ``question``, ``type`` (``"multiple_choice"`` or ``"numeric
 file and renders it with jupyterquiz, whose JavaScript is embedded in the cell's output: the
 quiz answers on the static published page, without a kernel and without network.
 """
+
 from __future__ import annotations
 
 import json

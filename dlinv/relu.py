@@ -9,6 +9,7 @@ What carries over exactly (eq. ``eq-ch8-frozen``): the gradient of the fit with 
 ``W_1`` is ``Delta_1 Y^T / N`` and ``Y^T P_perp = 0``, so ``W_1(t) P_perp = (1 - eta lam)^t W_1(0) P_perp``
 for ReLU networks too.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,7 +32,9 @@ def init_relu_weights(d: int, m: int, *, width: int, depth: int, seed) -> tuple:
     return check_weights([Ws[0]] + [np.sqrt(2.0) * W for W in Ws[1:]])
 
 
-def initial_relu_weights(problem: InverseProblem, init, *, depth=None, width=None, seed=None) -> tuple:
+def initial_relu_weights(
+    problem: InverseProblem, init, *, depth=None, width=None, seed=None
+) -> tuple:
     """``init="he"`` (then ``depth``, ``width``, ``seed`` are required) or explicit weights, validated."""
     if isinstance(init, str):
         if init != "he":
@@ -88,9 +91,20 @@ class ReluTrainResult:
         return relu_forward(self.weights, Y)
 
 
-def train_relu(problem: InverseProblem, data: TrainingData, *, lam: float, eta: float, steps: int,
-               depth: int | None = None, width: int | None = None, init="he", seed=None,
-               record_every: int = 10, metrics=RELU_METRICS) -> ReluTrainResult:
+def train_relu(
+    problem: InverseProblem,
+    data: TrainingData,
+    *,
+    lam: float,
+    eta: float,
+    steps: int,
+    depth: int | None = None,
+    width: int | None = None,
+    init="he",
+    seed=None,
+    record_every: int = 10,
+    metrics=RELU_METRICS,
+) -> ReluTrainResult:
     """Full-batch GD with coupled weight decay on the ReLU network (same update rule as
     :func:`dlinv.train`). ``init`` is ``"he"`` (:func:`init_relu_weights`) or explicit weights.
     Records ``loss``, ``fit`` and ``off_subspace_first`` (``||W_1 P_perp||_F``)."""
@@ -104,7 +118,9 @@ def train_relu(problem: InverseProblem, data: TrainingData, *, lam: float, eta: 
     record_every = V.positive_int(record_every, "record_every", minimum=0)
     metrics = tuple(metrics)
     if set(metrics) - set(RELU_METRICS):
-        raise ValueError(f"unknown metrics {sorted(set(metrics) - set(RELU_METRICS))}; choose from {RELU_METRICS}")
+        raise ValueError(
+            f"unknown metrics {sorted(set(metrics) - set(RELU_METRICS))}; choose from {RELU_METRICS}"
+        )
     W0 = initial_relu_weights(problem, init, depth=depth, width=width, seed=seed)
 
     Ws = [np.array(W) for W in W0]
@@ -124,17 +140,22 @@ def train_relu(problem: InverseProblem, data: TrainingData, *, lam: float, eta: 
         rsq = float(np.vdot(out, out))
         if scale is None:
             scale = rsq + float(np.vdot(X, X)) + 1e-300
-        if not rsq <= DIVERGENCE_FACTOR ** 2 * scale:
+        if not rsq <= DIVERGENCE_FACTOR**2 * scale:
             raise FloatingPointError(
                 f"ReLU training diverged at step {t} with step size eta={eta:.4g}; use a smaller step "
-                f"size, e.g. eta={eta / 4:.3g}")
+                f"size, e.g. eta={eta / 4:.3g}"
+            )
         if (record_every and t % record_every == 0) or t in (0, steps):
             rec_steps.append(t)
             fit = 0.5 * rsq / n
             for k in metrics:
-                rec[k].append(fit if k == "fit" else
-                              fit + 0.5 * lam * sum(float(np.vdot(W, W)) for W in Ws) if k == "loss" else
-                              float(np.linalg.norm(problem.project_perp(Ws[0]))))
+                rec[k].append(
+                    fit
+                    if k == "fit"
+                    else fit + 0.5 * lam * sum(float(np.vdot(W, W)) for W in Ws)
+                    if k == "loss"
+                    else float(np.linalg.norm(problem.project_perp(Ws[0])))
+                )
         if t == steps:
             break
         delta = out * (eta / n)  # eta folded into the back-propagated signal
@@ -145,8 +166,14 @@ def train_relu(problem: InverseProblem, data: TrainingData, *, lam: float, eta: 
             Ws[l] *= decay
             Ws[l] -= step
     hist = History(step=np.asarray(rec_steps), values={k: np.asarray(v) for k, v in rec.items()})
-    return ReluTrainResult(weights=tuple(V.readonly(W) for W in Ws), initial_weights=W0, history=hist,
-                           eta=eta, lam=lam, steps=steps)
+    return ReluTrainResult(
+        weights=tuple(V.readonly(W) for W in Ws),
+        initial_weights=W0,
+        history=hist,
+        eta=eta,
+        lam=lam,
+        steps=steps,
+    )
 
 
 def relu_test_error(weights, problem: InverseProblem, noise_levels, *, n: int, seed) -> np.ndarray:
@@ -154,6 +181,7 @@ def relu_test_error(weights, problem: InverseProblem, noise_levels, *, n: int, s
     level, on one shared set of ``n`` test signals and one noise draw scaled by the level (the ReLU
     network is nonlinear, so there is no closed-form decomposition)."""
     from .problem import sample_latent
+
     levels = np.asarray(noise_levels, dtype=float)
     if levels.ndim != 1 or np.any(~np.isfinite(levels)) or np.any(levels < 0):
         raise ValueError("noise_levels must be a 1-D sequence of finite numbers >= 0")
@@ -161,4 +189,6 @@ def relu_test_error(weights, problem: InverseProblem, noise_levels, *, n: int, s
     X = problem.R @ sample_latent(problem.s, V.positive_int(n, "n"), seed=g)
     E = g.standard_normal((problem.m, X.shape[1]))
     AX = problem.A @ X
-    return np.array([np.linalg.norm(relu_forward(weights, AX + s * E) - X) / np.linalg.norm(X) for s in levels])
+    return np.array(
+        [np.linalg.norm(relu_forward(weights, AX + s * E) - X) / np.linalg.norm(X) for s in levels]
+    )

@@ -15,6 +15,7 @@ Test signals are drawn exactly as in :func:`dlinv.relu.relu_test_error` and
 noise draw ``e`` per signal, from one generator), so with the same ``seed`` all of them see the same
 test signals and the same noise.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -47,18 +48,36 @@ class ReluCheckpoints:
         return self.weights[-1]
 
 
-def train_relu_checkpoints(problem: InverseProblem, data: TrainingData, *, checkpoints, lam: float,
-                           eta: float, depth: int | None = None, width: int | None = None, init="he",
-                           seed=None, record_every: int = 10, metrics=RELU_METRICS) -> ReluCheckpoints:
+def train_relu_checkpoints(
+    problem: InverseProblem,
+    data: TrainingData,
+    *,
+    checkpoints,
+    lam: float,
+    eta: float,
+    depth: int | None = None,
+    width: int | None = None,
+    init="he",
+    seed=None,
+    record_every: int = 10,
+    metrics=RELU_METRICS,
+) -> ReluCheckpoints:
     """Train with :func:`dlinv.relu.train_relu` and keep the weights at every step in ``checkpoints``
     (increasing non-negative ints; step 0 is always kept). The run is cut into segments that each
     restart from the previous weights; full-batch gradient descent has no other state, so the
     result equals one uninterrupted run. The histories are merged (step numbers made global, the
     duplicate record at each segment boundary dropped)."""
     cps = np.asarray(checkpoints)
-    if cps.ndim != 1 or cps.size == 0 or not np.issubdtype(cps.dtype, np.integer) or np.any(cps < 0) \
-            or np.any(np.diff(cps) <= 0):
-        raise ValueError("checkpoints must be a non-empty, strictly increasing 1-D sequence of ints >= 0")
+    if (
+        cps.ndim != 1
+        or cps.size == 0
+        or not np.issubdtype(cps.dtype, np.integer)
+        or np.any(cps < 0)
+        or np.any(np.diff(cps) <= 0)
+    ):
+        raise ValueError(
+            "checkpoints must be a non-empty, strictly increasing 1-D sequence of ints >= 0"
+        )
     W0 = initial_relu_weights(problem, init, depth=depth, width=width, seed=seed)
     cps = [int(c) for c in cps]
     if cps[0] != 0:
@@ -66,8 +85,16 @@ def train_relu_checkpoints(problem: InverseProblem, data: TrainingData, *, check
     kept, W = [W0], W0
     rec_steps, rec = [], {k: [] for k in metrics}
     for a, b in itertools.pairwise(cps):
-        r = train_relu(problem, data, lam=lam, eta=eta, steps=b - a, init=W, record_every=record_every,
-                       metrics=metrics)
+        r = train_relu(
+            problem,
+            data,
+            lam=lam,
+            eta=eta,
+            steps=b - a,
+            init=W,
+            record_every=record_every,
+            metrics=metrics,
+        )
         h = r.history
         first = 0 if not rec_steps else 1  # the segment's step 0 repeats the previous segment's end
         rec_steps.extend((h.step[first:] + a).tolist())
@@ -76,12 +103,20 @@ def train_relu_checkpoints(problem: InverseProblem, data: TrainingData, *, check
         W = r.weights
         kept.append(W)
     if len(cps) == 1:  # only step 0: record the metrics there
-        r = train_relu(problem, data, lam=lam, eta=eta, steps=0, init=W0, record_every=0, metrics=metrics)
+        r = train_relu(
+            problem, data, lam=lam, eta=eta, steps=0, init=W0, record_every=0, metrics=metrics
+        )
         rec_steps = r.history.step.tolist()
         rec = {k: r.history[k].tolist() for k in metrics}
     hist = History(step=np.asarray(rec_steps), values={k: np.asarray(v) for k, v in rec.items()})
-    return ReluCheckpoints(steps=np.asarray(cps), weights=tuple(kept), initial_weights=W0, history=hist,
-                           eta=float(eta), lam=float(lam))
+    return ReluCheckpoints(
+        steps=np.asarray(cps),
+        weights=tuple(kept),
+        initial_weights=W0,
+        history=hist,
+        eta=float(eta),
+        lam=float(lam),
+    )
 
 
 # ---- Jacobian and linearized error --------------------------------------------------------------
@@ -118,8 +153,11 @@ def relu_jacobian_columns(weights, Y, D) -> np.ndarray:
         mask = Zl > 0
         H = np.where(mask, Zl, 0.0)
         # first layer: W_1 D is the same at every point; later layers act on the (w, n*k) stack
-        T = np.broadcast_to((W @ D)[:, None, :], (W.shape[0], n, k)) if T is None \
+        T = (
+            np.broadcast_to((W @ D)[:, None, :], (W.shape[0], n, k))
+            if T is None
             else (W @ T.reshape(W.shape[1], n * k)).reshape(W.shape[0], n, k)
+        )
         T = np.where(mask[:, :, None], T, 0.0)
     W = weights[-1]
     if T is None:  # depth 1: the Jacobian is W_1 everywhere
@@ -137,7 +175,7 @@ def _test_set(problem: InverseProblem, n: int, seed):
 def _perp_basis(problem: InverseProblem) -> np.ndarray:
     """Orthonormal basis (``m x (m - s)``) of ``(A S)^perp``: eigenvectors of ``P_perp`` for eigenvalue 1."""
     _, vecs = np.linalg.eigh(problem.P_perp)
-    return vecs[:, problem.s:]
+    return vecs[:, problem.s :]
 
 
 _JAC_BLOCK = 250  # test points per block in linearized_decomposition
@@ -163,22 +201,28 @@ def linearized_decomposition(weights, problem: InverseProblem, *, n: int, seed) 
     Q = _perp_basis(problem)
     on = off = 0.0
     for a in range(0, Y.shape[1], _JAC_BLOCK):  # blocks of test points keep the memory small
-        Yb = Y[:, a:a + _JAC_BLOCK]
+        Yb = Y[:, a : a + _JAC_BLOCK]
         on += float(np.sum(relu_jacobian_columns(weights, Yb, problem.U) ** 2))
         off += float(np.sum(relu_jacobian_columns(weights, Yb, Q) ** 2))
     nx = X.shape[1]
-    return {"bias": float(np.sum((F - X) ** 2)) / nx, "on_noise": on / nx, "off_noise": off / nx,
-            "signal": float(np.sum(X ** 2)) / nx}
+    return {
+        "bias": float(np.sum((F - X) ** 2)) / nx,
+        "on_noise": on / nx,
+        "off_noise": off / nx,
+        "signal": float(np.sum(X**2)) / nx,
+    }
 
 
-def linearized_relative_error(weights, problem: InverseProblem, noise_levels, *, n: int, seed) -> np.ndarray:
+def linearized_relative_error(
+    weights, problem: InverseProblem, noise_levels, *, n: int, seed
+) -> np.ndarray:
     """``((bias + sigma^2 (on_noise + off_noise)) / signal)^{1/2}`` from :func:`linearized_decomposition`
     at each noise level: the first-order prediction of :func:`dlinv.relu.relu_test_error`."""
     levels = np.asarray(noise_levels, dtype=float)
     if levels.ndim != 1 or np.any(~np.isfinite(levels)) or np.any(levels < 0):
         raise ValueError("noise_levels must be a 1-D sequence of finite numbers >= 0")
     dec = linearized_decomposition(weights, problem, n=n, seed=seed)
-    return np.sqrt((dec["bias"] + levels ** 2 * (dec["on_noise"] + dec["off_noise"])) / dec["signal"])
+    return np.sqrt((dec["bias"] + levels**2 * (dec["on_noise"] + dec["off_noise"])) / dec["signal"])
 
 
 # ---- sensitivity to noise off (or on) the measured subspace -----------------------------------------
@@ -187,11 +231,14 @@ def _projector(problem: InverseProblem, part: str) -> np.ndarray:
         return problem.P_perp
     if part == "signal":
         return problem.P_signal
-    raise ValueError(f"part must be 'perp' (noise in (AS)^perp) or 'signal' (noise in AS), got {part!r}")
+    raise ValueError(
+        f"part must be 'perp' (noise in (AS)^perp) or 'signal' (noise in AS), got {part!r}"
+    )
 
 
-def subspace_sensitivity(weights, problem: InverseProblem, noise: float, *, n: int, seed,
-                         part: str = "perp") -> float:
+def subspace_sensitivity(
+    weights, problem: InverseProblem, noise: float, *, n: int, seed, part: str = "perp"
+) -> float:
     """Definition ``def-ch8-sensitivity``: ``(mean_i ||f(A x_i + noise P e_i) - f(A x_i)||^2)^{1/2} / noise``
     over ``n`` test signals, with ``P = P_perp`` (``part="perp"``) or ``P = P_AS`` (``part="signal"``).
     For a linear map ``W`` its expectation (squared) is ``||W P||_F^2`` at every noise level."""
@@ -199,8 +246,10 @@ def subspace_sensitivity(weights, problem: InverseProblem, noise: float, *, n: i
     noise = V.nonneg_float(noise, "noise", positive=True)
     X, E = _test_set(problem, n, seed)
     Y = problem.A @ X
-    D = relu_forward(weights, Y + noise * (_projector(problem, part) @ E)) - relu_forward(weights, Y)
-    return float(np.sqrt(np.sum(D ** 2) / X.shape[1])) / noise
+    D = relu_forward(weights, Y + noise * (_projector(problem, part) @ E)) - relu_forward(
+        weights, Y
+    )
+    return float(np.sqrt(np.sum(D**2) / X.shape[1])) / noise
 
 
 def suffix_lipschitz(weights) -> float:
@@ -210,14 +259,16 @@ def suffix_lipschitz(weights) -> float:
     return float(np.prod([np.linalg.norm(W, 2) for W in weights[1:]])) if len(weights) > 1 else 1.0
 
 
-def sensitivity_bound(weights, problem: InverseProblem, *, n: int, seed, part: str = "perp") -> float:
+def sensitivity_bound(
+    weights, problem: InverseProblem, *, n: int, seed, part: str = "perp"
+) -> float:
     """The bound of eq. ``eq-ch8-sensitivity`` on the same test draws as :func:`subspace_sensitivity`:
     ``suffix_lipschitz(weights) * (mean_i ||W_1 P e_i||^2)^{1/2}``. It bounds
     :func:`subspace_sensitivity` at every noise level, deterministically."""
     weights = check_weights(weights, d=problem.d, m=problem.m)
     X, E = _test_set(problem, n, seed)
     first = weights[0] @ (_projector(problem, part) @ E)
-    return suffix_lipschitz(weights) * float(np.sqrt(np.sum(first ** 2) / X.shape[1]))
+    return suffix_lipschitz(weights) * float(np.sqrt(np.sum(first**2) / X.shape[1]))
 
 
 # ---- balance per neuron -----------------------------------------------------------------------------
@@ -226,8 +277,10 @@ def neuron_imbalance(weights) -> list[np.ndarray]:
     neuron of layer ``l``, squared norm of its outgoing weights minus that of its incoming weights
     (Proposition ``prop-ch8-balance``; the diagonal of ``D_l`` of Lemma ``lem-imbalance``)."""
     weights = check_weights(weights)
-    return [np.sum(weights[l + 1] ** 2, axis=0) - np.sum(weights[l] ** 2, axis=1)
-            for l in range(len(weights) - 1)]
+    return [
+        np.sum(weights[l + 1] ** 2, axis=0) - np.sum(weights[l] ** 2, axis=1)
+        for l in range(len(weights) - 1)
+    ]
 
 
 # ---- linear maps as ReLU networks and their cost -------------------------------------------------------
@@ -269,16 +322,28 @@ def relu_cost_bounds(M, depth: int) -> tuple[float, float]:
     sig = np.linalg.svd(M, compute_uv=False)
     sig = sig[sig > 1e-12 * sig[0]] if sig.size and sig[0] > 0 else sig[:0]
     if depth == 1:
-        c = 0.5 * float(np.sum(sig ** 2))
+        c = 0.5 * float(np.sum(sig**2))
         return c, c
     upper = depth * float(np.sum(sig ** (2.0 / depth)))
-    lower = 2.0 * float(np.sum(sig)) if depth == 2 else 0.5 * depth * float(np.sum(sig ** (2.0 / depth)))
+    lower = (
+        2.0 * float(np.sum(sig))
+        if depth == 2
+        else 0.5 * depth * float(np.sum(sig ** (2.0 / depth)))
+    )
     return lower, upper
 
 
 # ---- the headline check of Lab 8 (also fed wrong inputs by tests/test_headline_ch8.py) --------------
-def check_frozen_first_layer(W1_initial, W1_final, problem: InverseProblem, *, eta: float,
-                             lam: float, steps: int, tol: float = 1e-10) -> float:
+def check_frozen_first_layer(
+    W1_initial,
+    W1_final,
+    problem: InverseProblem,
+    *,
+    eta: float,
+    lam: float,
+    steps: int,
+    tol: float = 1e-10,
+) -> float:
     """Assert Lemma A for the first layer of a ReLU network (Proposition ``prop-ch8-frozen``):
     ``W_1(T) P_perp = (1 - eta lam)^T W_1(0) P_perp`` to relative ``tol`` (``T = steps``).
 
@@ -289,6 +354,8 @@ def check_frozen_first_layer(W1_initial, W1_final, problem: InverseProblem, *, e
     pred = (1.0 - eta * lam) ** steps * problem.project_perp(W0)
     dev = float(np.linalg.norm(problem.project_perp(WT) - pred) / np.linalg.norm(pred))
     if not dev <= tol:
-        raise AssertionError(f"W_1(T) P_perp deviates from (1 - eta lam)^T W_1(0) P_perp by "
-                             f"{dev:.1e} (relative; tolerance {tol:.0e}): prop-ch8-frozen")
+        raise AssertionError(
+            f"W_1(T) P_perp deviates from (1 - eta lam)^T W_1(0) P_perp by "
+            f"{dev:.1e} (relative; tolerance {tol:.0e}): prop-ch8-frozen"
+        )
     return dev

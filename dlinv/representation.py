@@ -13,6 +13,7 @@ with ``W_l -> G W_l`` and ``W_{l+1} -> W_{l+1} G^{-1}`` has the same product. Wi
 by ``-eps ||D_l||_F^2 + O(eps^2)``: the descent direction is the imbalance itself, and the fixed
 points are the balanced factorizations, which attain the minimum (Lemma ``lem-schatten``).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,9 @@ def factorization_cost(weights) -> float:
     return 0.5 * float(sum(np.vdot(W, W) for W in weights))
 
 
-def random_factorization(W, *, depth: int, width: int, seed, extra_rank: bool = True,
-                         spread: float = 1.0) -> tuple:
+def random_factorization(
+    W, *, depth: int, width: int, seed, extra_rank: bool = True, spread: float = 1.0
+) -> tuple:
     """A random weight tuple ``(W_1, ..., W_L)`` with ``W_L ... W_1 = W`` (to rounding error).
 
     ``W = P Sigma Q^T`` has rank ``r <= width``. With ``extra_rank=True`` the first layer is
@@ -56,7 +58,9 @@ def random_factorization(W, *, depth: int, width: int, seed, extra_rank: bool = 
     _, sig, Qt = np.linalg.svd(W, full_matrices=False)
     r = int(np.sum(sig > (sig[0] if sig.size else 0.0) * 1e-12)) if sig.size and sig[0] > 0 else 0
     if r > width:
-        raise ValueError(f"W has rank {r} > width {width}: no factorization through width {width} exists")
+        raise ValueError(
+            f"W has rank {r} > width {width}: no factorization through width {width} exists"
+        )
 
     def rand_invertible(n):
         Q1, _ = np.linalg.qr(g.standard_normal((n, n)))
@@ -114,8 +118,17 @@ def balance(weights, *, steps: int, rate: float = 0.25):
     return check_weights(Ws), costs
 
 
-def verify_representation_cost(W, depth: int, claimed: float, *, width: int, n_random: int = 20,
-                               steps: int = 300, seed: int = 0, rtol: float = 1e-8) -> dict:
+def verify_representation_cost(
+    W,
+    depth: int,
+    claimed: float,
+    *,
+    width: int,
+    n_random: int = 20,
+    steps: int = 300,
+    seed: int = 0,
+    rtol: float = 1e-8,
+) -> dict:
     """Check a claimed value of the representation cost ``C_L(W)`` by optimizing over factorizations.
 
     Lemma ``lem-schatten`` says ``C_L(W) = (L/2) sum_i sigma_i(W)^{2/L}``. Here the claim is tested
@@ -132,20 +145,30 @@ def verify_representation_cost(W, depth: int, claimed: float, *, width: int, n_r
     B = balanced_factorization(W, depth=depth, width=width, seed=seed + 1)
     cost_bal = factorization_cost(B)
     assert abs(cost_bal - claimed) <= rtol * max(claimed, 1e-300), (
-        f"L = {depth}: a balanced factorization costs {cost_bal:.10g}, not the claimed {claimed:.10g}")
-    costs = [factorization_cost(random_factorization(W, depth=depth, width=width,
-                                                     seed=seed + 1000 + k, extra_rank=bool(k % 2)))
-             for k in range(n_random)]
+        f"L = {depth}: a balanced factorization costs {cost_bal:.10g}, not the claimed {claimed:.10g}"
+    )
+    costs = [
+        factorization_cost(
+            random_factorization(
+                W, depth=depth, width=width, seed=seed + 1000 + k, extra_rank=bool(k % 2)
+            )
+        )
+        for k in range(n_random)
+    ]
     assert min(costs) >= claimed * (1 - rtol), (
-        f"L = {depth}: a random factorization costs {min(costs):.10g} < claimed {claimed:.10g}")
+        f"L = {depth}: a random factorization costs {min(costs):.10g} < claimed {claimed:.10g}"
+    )
     reached = []
     for k in range(2):
-        Ws = random_factorization(W, depth=depth, width=width, seed=seed + 2000 + k,
-                                  extra_rank=False)
+        Ws = random_factorization(
+            W, depth=depth, width=width, seed=seed + 2000 + k, extra_rank=False
+        )
         _, path = balance(Ws, steps=steps)
         assert path.min() >= claimed * (1 - rtol), (
-            f"L = {depth}: the balancing descent went below the claimed {claimed:.10g}")
+            f"L = {depth}: the balancing descent went below the claimed {claimed:.10g}"
+        )
         reached.append(path[-1] / claimed - 1)
     assert max(reached) < 1e-6, (
-        f"L = {depth}: the balancing descent stops {max(reached):.1e} above the claimed value")
+        f"L = {depth}: the balancing descent stops {max(reached):.1e} above the claimed value"
+    )
     return {"balanced": cost_bal, "min_random": min(costs), "descent_excess": max(reached)}

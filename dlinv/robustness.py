@@ -13,6 +13,7 @@ implemented in :func:`dlinv.metrics.error_decomposition`):
 Relative errors are RMS ratios ``(E||W y - x||^2 / E||x||^2)^{1/2}`` for ``x = R z``,
 ``z ~ N(0, I_s)`` (so ``E||x||^2 = s``) and ``y = A x + e``, ``e ~ N(0, noise^2 I_m)``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,7 +39,7 @@ def pinv_relative_error(problem: InverseProblem, noise: float) -> float:
     """``((||(A^+ A - I) R||_F^2 + noise^2 tr (A A^T)^{-1}) / s)^{1/2}`` for the given ``A``
     (eqs. ``eq-minnorm-error`` and ``eq-pinv-noise``)."""
     noise = _noise(noise)
-    total = theory.pinv_signal_error(problem) + noise ** 2 * theory.pinv_noise_amplification(problem)
+    total = theory.pinv_signal_error(problem) + noise**2 * theory.pinv_noise_amplification(problem)
     return float(np.sqrt(total / problem.s))
 
 
@@ -49,11 +50,12 @@ def pinv_relative_error_gaussian(d: int, m: int, s: int, noise: float) -> float:
     noise = _noise(noise)
     signal = theory.pinv_signal_error_gaussian(d, m, s)
     amp = theory.pinv_noise_amplification_gaussian(d, m)
-    return float(np.sqrt((signal + noise ** 2 * amp) / s))
+    return float(np.sqrt((signal + noise**2 * amp) / s))
 
 
-def limit_relative_error(problem: InverseProblem, lam: float, depth: int, noise: float,
-                         branch: str = "nonzero") -> float:
+def limit_relative_error(
+    problem: InverseProblem, lam: float, depth: int, noise: float, branch: str = "nonzero"
+) -> float:
     """Relative error of the closed-form weight-decay limit ``W_lam = R V diag(w) U^T``
     (eq. ``eq-regularized-limit``): ``((sum_i (sigma_i w_i - 1)^2 + noise^2 sum_i w_i^2) / s)^{1/2}``
     (Chapter 7, ``eq-ch7-limit-curve``). ``branch="nonzero"`` follows the branch that gradient
@@ -61,7 +63,7 @@ def limit_relative_error(problem: InverseProblem, lam: float, depth: int, noise:
     noise = _noise(noise)
     sig = problem.singular_values
     w = theory.spectral_limit(sig, lam, depth, branch)
-    return float(np.sqrt((np.sum((sig * w - 1.0) ** 2) + noise ** 2 * np.sum(w ** 2)) / problem.s))
+    return float(np.sqrt((np.sum((sig * w - 1.0) ** 2) + noise**2 * np.sum(w**2)) / problem.s))
 
 
 def wiener_map(problem: InverseProblem, noise: float, latent_cov=None) -> np.ndarray:
@@ -77,7 +79,7 @@ def wiener_map(problem: InverseProblem, noise: float, latent_cov=None) -> np.nda
             raise ValueError("latent_cov must be positive definite")
         return np.array(problem.oracle)
     AR = problem.AR
-    M = AR @ C @ AR.T + noise ** 2 * np.eye(problem.m)
+    M = AR @ C @ AR.T + noise**2 * np.eye(problem.m)
     return np.linalg.solve(M, (problem.R @ C @ AR.T).T).T  # M is symmetric
 
 
@@ -86,7 +88,7 @@ def wiener_relative_error(problem: InverseProblem, noise: float) -> float:
     linear map for ``z ~ N(0, I_s)`` (Proposition ``prop-ch7-wiener``)."""
     noise = _noise(noise)
     sig = problem.singular_values
-    return float(np.sqrt(np.sum(noise ** 2 / (sig ** 2 + noise ** 2)) / problem.s))
+    return float(np.sqrt(np.sum(noise**2 / (sig**2 + noise**2)) / problem.s))
 
 
 # ---- generalization on S --------------------------------------------------------------------
@@ -136,8 +138,11 @@ def channel_split(weights, problem: InverseProblem, first_layer=None) -> dict:
     SH = S @ H
     through = SH @ (H.T @ F)
     full = S @ F
-    return {"total": float(np.sum(full ** 2)), "channel": float(np.sum(through ** 2)),
-            "rest": float(np.sum((full - through) ** 2))}
+    return {
+        "total": float(np.sum(full**2)),
+        "channel": float(np.sum(through**2)),
+        "rest": float(np.sum((full - through) ** 2)),
+    }
 
 
 def expected_channel_split_at_init(d: int, m: int, s: int, width: int) -> dict:
@@ -162,7 +167,7 @@ def hidden_channel_overlaps(weights, problem: InverseProblem) -> np.ndarray:
         M = W if M is None else W @ M
         H = _channel_basis(M, problem)
         F = problem.project_perp(M)
-        out.append(float(np.sum((H.T @ F) ** 2) / np.sum(F ** 2)))
+        out.append(float(np.sum((H.T @ F) ** 2) / np.sum(F**2)))
     return np.asarray(out)
 
 
@@ -184,7 +189,11 @@ def lazy_channel_energy(problem: InverseProblem, width: int) -> float:
     signal channel after gradient descent without weight decay has fitted ``S``, if the first
     layer does not move (lazy regime; Remark ``rem-ch7-channel-model``). Needs ``w >= s + 2``."""
     width = V.positive_int(width, "width", minimum=problem.s + 2)
-    return theory.oracle_noise_amplification(problem) * (problem.m - problem.s) / (width - problem.s - 1)
+    return (
+        theory.oracle_noise_amplification(problem)
+        * (problem.m - problem.s)
+        / (width - problem.s - 1)
+    )
 
 
 def balanced_channel_energy(problem: InverseProblem, lam: float, depth: int) -> float:
@@ -205,8 +214,9 @@ def no_decay_offsubspace_model(problem: InverseProblem, width: int) -> float:
     return rest + lazy_channel_energy(problem, width)
 
 
-def residual_offsubspace_model(problem: InverseProblem, *, width: int, depth: int, lam: float,
-                               eta: float, steps) -> np.ndarray:
+def residual_offsubspace_model(
+    problem: InverseProblem, *, width: int, depth: int, lam: float, eta: float, steps
+) -> np.ndarray:
     """Two-rate model of ``||W_{L:1}(T) P_perp||_F`` after ``T = steps`` GD steps with weight
     decay (Remark ``rem-ch7-two-rate``, a heuristic, not a theorem):
 
@@ -220,20 +230,38 @@ def residual_offsubspace_model(problem: InverseProblem, *, width: int, depth: in
     T = np.asarray(steps, dtype=float)
     q = 1.0 - eta * lam
     rest = expected_channel_split_at_init(problem.d, problem.m, problem.s, width)["rest"]
-    ch = balanced_channel_energy(problem, lam, depth) if lam > 0 else lazy_channel_energy(problem, width)
+    ch = (
+        balanced_channel_energy(problem, lam, depth)
+        if lam > 0
+        else lazy_channel_energy(problem, width)
+    )
     return np.sqrt(rest * q ** (2 * depth * T) + ch * q ** (2 * T))
 
 
-def tradeoff_model_error(problem: InverseProblem, *, width: int, depth: int, lam: float, eta: float,
-                         steps: int, noise: float) -> float:
+def tradeoff_model_error(
+    problem: InverseProblem,
+    *,
+    width: int,
+    depth: int,
+    lam: float,
+    eta: float,
+    steps: int,
+    noise: float,
+) -> float:
     """Model of the relative test error after ``steps`` GD steps at weight decay ``lam``:
     the closed-form limit's bias and on-subspace noise (:func:`limit_relative_error`) plus
     ``noise^2`` times the squared :func:`residual_offsubspace_model` (eq. ``eq-ch7-tradeoff-model``)."""
     noise = _noise(noise)
     lim = limit_relative_error(problem, lam, depth, noise) ** 2 * problem.s
-    off = float(residual_offsubspace_model(problem, width=width, depth=depth, lam=lam, eta=eta,
-                                           steps=steps)) ** 2
-    return float(np.sqrt((lim + noise ** 2 * off) / problem.s))
+    off = (
+        float(
+            residual_offsubspace_model(
+                problem, width=width, depth=depth, lam=lam, eta=eta, steps=steps
+            )
+        )
+        ** 2
+    )
+    return float(np.sqrt((lim + noise**2 * off) / problem.s))
 
 
 def bias_first_order(problem: InverseProblem, lam: float, depth: int) -> float:
@@ -244,8 +272,9 @@ def bias_first_order(problem: InverseProblem, lam: float, depth: int) -> float:
     return lam * float(np.sqrt(np.sum(problem.singular_values ** (-4.0 / depth))))
 
 
-def offsubspace_bound_curve(noise: float, *, B: float, first_layer_offsubspace: float, eta: float,
-                            lam, steps: int, s: int) -> np.ndarray:
+def offsubspace_bound_curve(
+    noise: float, *, B: float, first_layer_offsubspace: float, eta: float, lam, steps: int, s: int
+) -> np.ndarray:
     """``noise B (1 - eta lam)^T ||W_1(0) P_perp||_F / sqrt(s)``: the rigorous bound
     (Theorem ``thm-phase3``) on the off-subspace noise in relative units, as a function of ``lam``."""
     noise = _noise(noise)
@@ -257,7 +286,7 @@ def offsubspace_bound_curve(noise: float, *, B: float, first_layer_offsubspace: 
     B = V.nonneg_float(B, "B")
     F0 = V.nonneg_float(first_layer_offsubspace, "first_layer_offsubspace")
     q = 1.0 - V.nonneg_float(eta, "eta", positive=True) * lam
-    return noise * B * F0 * q ** steps / np.sqrt(s)
+    return noise * B * F0 * q**steps / np.sqrt(s)
 
 
 def lambert_w0(x) -> np.ndarray:
@@ -286,7 +315,7 @@ def tradeoff_optimum(*, beta: float, c: float, rate: float, noise: float) -> flo
     c = V.nonneg_float(c, "c")
     rate = V.nonneg_float(rate, "rate", positive=True)
     noise = _noise(noise)
-    return float(lambert_w0(2.0 * rate ** 2 * noise ** 2 * c ** 2 / beta ** 2) / (2.0 * rate))
+    return float(lambert_w0(2.0 * rate**2 * noise**2 * c**2 / beta**2) / (2.0 * rate))
 
 
 # ---- predictions that do not look at the trained weights, and their checks ----------------------
@@ -306,8 +335,9 @@ def no_decay_relative_error(problem: InverseProblem, width: int, noise: float) -
     return noise * float(np.sqrt(gain / problem.s))
 
 
-def predicted_test_errors(problem: InverseProblem, noise_levels, *, width: int, depth: int,
-                          eta: float, budgets: dict) -> dict:
+def predicted_test_errors(
+    problem: InverseProblem, noise_levels, *, width: int, depth: int, eta: float, budgets: dict
+) -> dict:
     """Predicted relative test errors that never look at a trained network.
 
     Keys: ``"oracle"`` (closed form ``eq-ch7-oracle-curve``), ``"pinv"`` (Gaussian average
@@ -316,16 +346,24 @@ def predicted_test_errors(problem: InverseProblem, noise_levels, *, width: int, 
     (:func:`tradeoff_model_error`: the closed-form limit ``W_lam`` plus the modelled residual
     off-subspace response after ``steps`` steps). Values are arrays over ``noise_levels``."""
     levels = np.asarray(noise_levels, dtype=float)
-    out = {"oracle": np.array([oracle_relative_error(problem, x) for x in levels]),
-           "pinv": np.array([pinv_relative_error_gaussian(problem.d, problem.m, problem.s, x)
-                             for x in levels])}
+    out = {
+        "oracle": np.array([oracle_relative_error(problem, x) for x in levels]),
+        "pinv": np.array(
+            [pinv_relative_error_gaussian(problem.d, problem.m, problem.s, x) for x in levels]
+        ),
+    }
     for lam, steps in budgets.items():
         if lam == 0:
             out[lam] = np.array([no_decay_relative_error(problem, width, x) for x in levels])
         else:
-            out[lam] = np.array([tradeoff_model_error(problem, width=width, depth=depth, lam=lam,
-                                                      eta=eta, steps=steps, noise=x)
-                                 for x in levels])
+            out[lam] = np.array(
+                [
+                    tradeoff_model_error(
+                        problem, width=width, depth=depth, lam=lam, eta=eta, steps=steps, noise=x
+                    )
+                    for x in levels
+                ]
+            )
     return out
 
 
@@ -343,12 +381,15 @@ def check_prediction(measured, predicted, *, rtol: float, what: str) -> float:
         raise PredictionMismatch(f"{what}: predicted 0, measured {np.max(np.abs(meas[zero])):.3g}")
     dev = float(np.max(np.abs(meas[~zero] / pred[~zero] - 1.0), initial=0.0))
     if not dev <= rtol:
-        raise PredictionMismatch(f"{what}: measured deviates from the prediction by {dev:.1%} "
-                                 f"(tolerance {rtol:.0%})")
+        raise PredictionMismatch(
+            f"{what}: measured deviates from the prediction by {dev:.1%} (tolerance {rtol:.0%})"
+        )
     return dev
 
 
 def check_predictions(measured: dict, predicted: dict, rtol: dict) -> dict:
     """:func:`check_prediction` for every key of ``rtol``; returns the deviations by key."""
-    return {k: check_prediction(measured[k], predicted[k], rtol=tol, what=str(k))
-            for k, tol in rtol.items()}
+    return {
+        k: check_prediction(measured[k], predicted[k], rtol=tol, what=str(k))
+        for k, tol in rtol.items()
+    }

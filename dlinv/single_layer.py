@@ -16,6 +16,7 @@ treated as exact zeros (they belong to ``(AS)^perp``), so the factor there is ex
 
 Nothing here trains: :func:`dlinv.train` does, and the book compares the two.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -46,7 +47,9 @@ def _eig(data: TrainingData):
 def _initial_map(W0, data: TrainingData) -> np.ndarray:
     if isinstance(W0, (list, tuple)):
         if len(W0) != 1:
-            raise ValueError(f"W0 must be one d x m matrix (or a 1-tuple of it), got {len(W0)} layers")
+            raise ValueError(
+                f"W0 must be one d x m matrix (or a 1-tuple of it), got {len(W0)} layers"
+            )
         W0 = W0[0]
     d, m = data.X.shape[0], data.Y.shape[0]
     return V.matrix(W0, "W0", shape=(d, m))
@@ -55,7 +58,9 @@ def _initial_map(W0, data: TrainingData) -> np.ndarray:
 def _steps(t) -> np.ndarray:
     arr = np.asarray(t)
     if arr.ndim > 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"t must be a non-negative int or a non-empty 1-D sequence of ints (step numbers), got {t!r}")
+        raise ValueError(
+            f"t must be a non-negative int or a non-empty 1-D sequence of ints (step numbers), got {t!r}"
+        )
     flat = arr.reshape(-1).astype(np.int64)
     if np.any(flat < 0):
         raise ValueError(f"t must hold non-negative step numbers, got {t!r}")
@@ -110,7 +115,9 @@ def gd_limit(data: TrainingData, W0, lam: float) -> np.ndarray:
     return F + (W0 @ Qn) @ Qn.T
 
 
-def trajectory_metrics(problem: InverseProblem, data: TrainingData, W0, lam: float, eta: float, t) -> dict:
+def trajectory_metrics(
+    problem: InverseProblem, data: TrainingData, W0, lam: float, eta: float, t
+) -> dict:
     """The metrics of :class:`dlinv.train.History` evaluated on the exact trajectory
     :func:`gd_trajectory` at the steps ``t``: ``loss``, ``fit``, ``on_subspace`` (``||W A R - R||_F``),
     ``off_subspace`` and ``off_subspace_first`` (both ``||W P_perp||_F`` for one layer) and
@@ -123,7 +130,10 @@ def trajectory_metrics(problem: InverseProblem, data: TrainingData, W0, lam: flo
     steps = _steps(t)
     Ws = gd_trajectory(data, W0, lam, eta, steps)
     lam = float(lam)
-    out = {k: np.empty(steps.size) for k in ("loss", "fit", "on_subspace", "off_subspace", "oracle_distance")}
+    out = {
+        k: np.empty(steps.size)
+        for k in ("loss", "fit", "on_subspace", "off_subspace", "oracle_distance")
+    }
     for k, W in enumerate(Ws):
         fit = data.fit(W)
         out["fit"][k] = fit
@@ -172,7 +182,7 @@ def ridge_oracle_crossing(problem: InverseProblem, lam: float) -> float:
     if not isinstance(problem, InverseProblem):
         raise ValueError(f"problem must be an InverseProblem, got {type(problem).__name__}")
     lam = V.nonneg_float(lam, "lam", positive=True)
-    q = problem.singular_values ** 2
+    q = problem.singular_values**2
     num = lam * np.sum((q + lam) ** -2.0)
     den = np.sum((2 * q + lam) / (q * (q + lam) ** 2))
     return float(np.sqrt(num / den))

@@ -5,6 +5,7 @@ spectral predictions of Chapter 6 (Theorem ``thm-subspace-encoding``, Propositio
 Conventions: an orthonormal basis is a ``n x k`` array with ``Q^T Q = I_k``; singular values are
 sorted in decreasing order; angles are in radians, sorted in increasing order.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,8 +28,10 @@ def _orthonormal(Q, name: str) -> np.ndarray:
     if k == 0 or k > Q.shape[0]:
         raise ValueError(f"{name} must have between 1 and {Q.shape[0]} columns, got {k}")
     if np.linalg.norm(Q.T @ Q - np.eye(k), 2) > ORTHONORMAL_TOL:
-        raise ValueError(f"{name} must have orthonormal columns ({name}^T {name} = I); "
-                         f"orthonormalize it first, e.g. numpy.linalg.qr({name})[0]")
+        raise ValueError(
+            f"{name} must have orthonormal columns ({name}^T {name} = I); "
+            f"orthonormalize it first, e.g. numpy.linalg.qr({name})[0]"
+        )
     return Q
 
 
@@ -42,13 +45,15 @@ def principal_angles(Q1, Q2) -> np.ndarray:
     """
     Q1, Q2 = _orthonormal(Q1, "Q1"), _orthonormal(Q2, "Q2")
     if Q1.shape[0] != Q2.shape[0]:
-        raise ValueError(f"Q1 and Q2 must live in the same space, got {Q1.shape[0]} and {Q2.shape[0]} rows")
+        raise ValueError(
+            f"Q1 and Q2 must live in the same space, got {Q1.shape[0]} and {Q2.shape[0]} rows"
+        )
     if Q1.shape[1] > Q2.shape[1]:
         Q1, Q2 = Q2, Q1
     cos = np.clip(np.linalg.svd(Q1.T @ Q2, compute_uv=False), 0.0, 1.0)  # decreasing
     sin = np.linalg.svd(Q1 - Q2 @ (Q2.T @ Q1), compute_uv=False)[::-1]  # increasing
     sin = np.clip(sin, 0.0, 1.0)
-    return np.where(cos ** 2 >= 0.5, np.arcsin(sin), np.arccos(cos))
+    return np.where(cos**2 >= 0.5, np.arcsin(sin), np.arccos(cos))
 
 
 def sin_largest_angle(Q1, Q2) -> float:
@@ -125,6 +130,7 @@ def limit_distance_to_oracle(problem: InverseProblem, lam: float, depth: int) ->
     """``||W_lam - W*||_F = (sum_i (w_i - 1/sigma_i)^2)^{1/2}`` for the closed-form limit on the
     nonzero branch (eq. ``eq-regularized-limit``; Theorem ``thm-ch6-oracle-distance``)."""
     from .theory import spectral_limit
+
     sig = problem.singular_values
     w = spectral_limit(sig, lam, depth, branch="nonzero")
     return float(np.linalg.norm(w - 1.0 / sig))
@@ -145,13 +151,14 @@ def oracle_distance_bounds(problem: InverseProblem, lam: float, depth: int):
     q = 1.0 - 2.0 / depth
     C = float(np.sqrt(np.sum(sig ** (-2.0 - 4.0 / depth))))
     mu = lam * sig[-1] ** (-2.0 / depth)
-    upper = lam * C * (1.0 - 2.0 ** q * mu) ** (-q) if mu <= 2.0 ** (-1.0 - q) else float("inf")
+    upper = lam * C * (1.0 - 2.0**q * mu) ** (-q) if mu <= 2.0 ** (-1.0 - q) else float("inf")
     return lam * C, float(upper)
 
 
 # ---- diagnostics of a network ---------------------------------------------------------------------
-def encoding_diagnostics(weights, problem: InverseProblem, data: TrainingData | None = None,
-                         limit=None) -> dict:
+def encoding_diagnostics(
+    weights, problem: InverseProblem, data: TrainingData | None = None, limit=None
+) -> dict:
     """What a network encodes (Chapter 6), as a dict:
 
     - ``sv_e2e``, ``sv_first``: singular values of ``W_{L:1}`` and of ``W_1`` (decreasing);
@@ -182,15 +189,21 @@ def encoding_diagnostics(weights, problem: InverseProblem, data: TrainingData | 
     for W in reversed(Ws[1:-1]):
         suffix = suffix @ W
     out = {
-        "sv_e2e": sv_e, "sv_first": sv_1,
+        "sv_e2e": sv_e,
+        "sv_first": sv_1,
         "sin_range": sin_largest_angle(Ue, problem.R),
         "sin_rows": sin_largest_angle(V1, problem.U),
         "range_perp": float(np.linalg.norm(Q_E, 2)),
         "first_perp": float(np.linalg.norm(problem.project_perp(Ws[0]), 2)),
         "last_perp": float(np.linalg.norm(Q_WL)),
         "suffix_norm": float(np.linalg.norm(suffix, 2)) if L > 1 else 1.0,
-        "imbalance": max((float(np.linalg.norm(Ws[j + 1].T @ Ws[j + 1] - Ws[j] @ Ws[j].T))
-                          for j in range(L - 1)), default=0.0),
+        "imbalance": max(
+            (
+                float(np.linalg.norm(Ws[j + 1].T @ Ws[j + 1] - Ws[j] @ Ws[j].T))
+                for j in range(L - 1)
+            ),
+            default=0.0,
+        ),
     }
     if data is not None:
         P = np.eye(problem.m) if L == 1 else prefix[-2]  # W_{L-1:1}
@@ -217,10 +230,22 @@ class Trajectory(History):
     initial_weights: tuple
 
 
-def track(problem: InverseProblem, data: TrainingData, *, lam: float, eta: float, steps: int,
-          checkpoint_every: int, depth: int | None = None, width: int | None = None,
-          init="fan_in", seed=None, limit=None, record_every: int = 10,
-          metrics=("oracle_distance", "off_subspace", "off_subspace_first", "on_subspace")) -> Trajectory:
+def track(
+    problem: InverseProblem,
+    data: TrainingData,
+    *,
+    lam: float,
+    eta: float,
+    steps: int,
+    checkpoint_every: int,
+    depth: int | None = None,
+    width: int | None = None,
+    init="fan_in",
+    seed=None,
+    limit=None,
+    record_every: int = 10,
+    metrics=("oracle_distance", "off_subspace", "off_subspace_first", "on_subspace"),
+) -> Trajectory:
     """Train with :func:`dlinv.train` in chunks of ``checkpoint_every`` steps, each chunk started
     from the previous chunk's final weights (so the iterates are exactly those of one run), and
     evaluate :func:`encoding_diagnostics` at every checkpoint (steps ``0, k, 2k, ..., steps``).
@@ -229,13 +254,17 @@ def track(problem: InverseProblem, data: TrainingData, *, lam: float, eta: float
     and ``metrics`` are passed to :func:`dlinv.train`; the histories are merged.
     """
     if isinstance(eta, str):
-        raise ValueError("track needs a numeric eta (eta='auto' would change from chunk to chunk); "  # noqa: TRY004
-                         "compute it once with dlinv.suggest_step_size")
+        raise ValueError(
+            "track needs a numeric eta (eta='auto' would change from chunk to chunk); "  # noqa: TRY004
+            "compute it once with dlinv.suggest_step_size"
+        )
     steps = V.positive_int(steps, "steps")
     every = V.positive_int(checkpoint_every, "checkpoint_every")
     record_every = V.positive_int(record_every, "record_every")
     if every % record_every:
-        raise ValueError(f"checkpoint_every ({every}) must be a multiple of record_every ({record_every})")
+        raise ValueError(
+            f"checkpoint_every ({every}) must be a multiple of record_every ({record_every})"
+        )
     metrics = tuple(metrics)
     bad = set(metrics) - set(ALL_METRICS)
     if bad:
@@ -247,8 +276,19 @@ def track(problem: InverseProblem, data: TrainingData, *, lam: float, eta: float
     W0 = None
     while True:
         n = min(every, steps - done)
-        result = train(problem, data, lam=lam, eta=eta, steps=n, depth=depth, width=width,
-                       init=weights, seed=seed, record_every=record_every, metrics=metrics)
+        result = train(
+            problem,
+            data,
+            lam=lam,
+            eta=eta,
+            steps=n,
+            depth=depth,
+            width=width,
+            init=weights,
+            seed=seed,
+            record_every=record_every,
+            metrics=metrics,
+        )
         if W0 is None:
             W0 = result.initial_weights
             _append(ck_steps, ck_vals, 0, encoding_diagnostics(W0, problem, data, limit))
@@ -263,8 +303,9 @@ def track(problem: InverseProblem, data: TrainingData, *, lam: float, eta: float
             break
     values = {k: np.array(v) for k, v in ck_vals.items()}
     hist = History(step=np.asarray(h_steps), values={k: np.asarray(v) for k, v in h_vals.items()})
-    return Trajectory(step=np.asarray(ck_steps), values=values, history=hist, result=result,
-                      initial_weights=W0)
+    return Trajectory(
+        step=np.asarray(ck_steps), values=values, history=hist, result=result, initial_weights=W0
+    )
 
 
 def _append(steps: list, vals: dict, t: int, diag: dict) -> None:
@@ -279,13 +320,19 @@ def encoding_defects(weights, problem: InverseProblem) -> tuple[float, float]:
     vanish at every stationary point with ``lam > 0`` (Theorem ``thm-subspace-encoding``, parts 1
     and 4). The reference solution of Coding exercise 6.3."""
     Ws = check_weights(weights, m=problem.m)
-    imb = max((float(np.linalg.norm(Ws[j + 1].T @ Ws[j + 1] - Ws[j] @ Ws[j].T))
-               for j in range(len(Ws) - 1)), default=0.0)
+    imb = max(
+        (
+            float(np.linalg.norm(Ws[j + 1].T @ Ws[j + 1] - Ws[j] @ Ws[j].T))
+            for j in range(len(Ws) - 1)
+        ),
+        default=0.0,
+    )
     return float(np.linalg.norm(problem.project_perp(Ws[0]))), imb
 
 
-def check_first_layer_spectrum(sv_first, w_lim, depth: int, *, rtol: float = 1e-2,
-                               rank_tol: float = 1e-2) -> float:
+def check_first_layer_spectrum(
+    sv_first, w_lim, depth: int, *, rtol: float = 1e-2, rank_tol: float = 1e-2
+) -> float:
     """The headline check of Lab 6: the trained first layer has at most ``s`` significant singular
     values (effective rank at ``rank_tol``), and its top ``k`` (``k`` = number of nonzero ``w_i``)
     equal the closed-form ``w_i^{1/L}`` (Theorem ``thm-subspace-encoding``, part 4, at the
@@ -300,16 +347,20 @@ def check_first_layer_spectrum(sv_first, w_lim, depth: int, *, rtol: float = 1e-
     k = int(np.sum(w > 0))
     er = effective_rank(sv, rank_tol)
     if er > s:
-        raise AssertionError(f"the first layer has {er} significant singular values, more than "
-                             f"s = {s} (thm-subspace-encoding: rank at most s)")
+        raise AssertionError(
+            f"the first layer has {er} significant singular values, more than "
+            f"s = {s} (thm-subspace-encoding: rank at most s)"
+        )
     pred = w[:k] ** (1.0 / depth)
     dev = float(np.max(np.abs(sv[:k] - pred) / pred)) if k else 0.0
     if not dev <= rtol:
-        raise AssertionError(f"top singular values of W_1 differ from w_i^(1/L) by {dev:.2%} "
-                             f"(tolerance {rtol:.0%})")
+        raise AssertionError(
+            f"top singular values of W_1 differ from w_i^(1/L) by {dev:.2%} (tolerance {rtol:.0%})"
+        )
     if k < s and np.any(sv[k:s] > rank_tol * sv[0]):
-        raise AssertionError(f"w has {s - k} zero entries but W_1 has more than {k} significant "
-                             "singular values")
+        raise AssertionError(
+            f"w has {s - k} zero entries but W_1 has more than {k} significant singular values"
+        )
     return dev
 
 
@@ -318,7 +369,7 @@ def check_tail_band(sv, lower, upper, s: int, *, tol: float = 1e-9) -> None:
     ``lower[k] <= sv[s + k] <= upper[k]`` (``lower``, ``upper`` from :func:`first_layer_tail_band`,
     ``sv`` the decreasing singular values of ``W_1(t)``)."""
     lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
-    tail = np.asarray(sv, dtype=float)[s:s + lower.size]
+    tail = np.asarray(sv, dtype=float)[s : s + lower.size]
     if np.any(tail < lower * (1 - tol)):
         raise AssertionError("a tail singular value lies below (1-eta lam)^t sigma_j(M_0)")
     if np.any(tail > upper * (1 + tol)):

@@ -4,6 +4,7 @@ Each docstring names the equation label it implements (``{eq}`label``` in the bo
 chapter where it is derived. Nothing here trains a network; the notebooks and tests compare
 these predictions with training.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,7 +32,7 @@ def pinv_noise_amplification_gaussian(d: int, m: int) -> float:
 def oracle_noise_amplification(problem: InverseProblem) -> float:
     """``E||W* e||^2 / sigma^2 = ||(A R)^+||_F^2 = sum_i sigma_i(AR)^{-2}``
     (Chapter 1, eq. ``eq-oracle-noise``)."""
-    return float(np.sum(problem.singular_values ** -2.0))
+    return float(np.sum(problem.singular_values**-2.0))
 
 
 def pinv_signal_error(problem: InverseProblem) -> float:
@@ -43,7 +44,8 @@ def pinv_signal_error(problem: InverseProblem) -> float:
 
 def pinv_signal_error_gaussian(d: int, m: int, s: int) -> float:
     """``E||P_ker(A) x||^2 = s (d - m) / d`` over Gaussian ``A`` and ``x = R z``, ``z ~ N(0, I_s)``:
-    ``ker A`` is a uniformly random ``(d - m)``-dimensional subspace (eq. ``eq-minnorm-error-gaussian``)."""
+    ``ker A`` is a uniformly random ``(d - m)``-dimensional subspace (eq.
+    ``eq-minnorm-error-gaussian``)."""
     d, m, s = V.positive_int(d, "d"), V.positive_int(m, "m"), V.positive_int(s, "s")
     if m >= d:
         raise ValueError(f"needs m < d, got m={m}, d={d}")
@@ -63,20 +65,22 @@ def ridge_solution(data: TrainingData, lam: float) -> np.ndarray:
 
 
 def max_stable_step_single_layer(data: TrainingData, lam: float) -> float:
-    """GD on one layer converges iff ``eta < 2 / (lambda_max(Syy) + lam)`` (Chapter 2, eq. ``eq-step-limit``)."""
+    """GD on one layer converges iff ``eta < 2 / (lambda_max(Syy) + lam)`` (Chapter 2, eq.
+    ``eq-step-limit``)."""
     lam = V.nonneg_float(lam, "lam")
     return 2.0 / (float(np.linalg.eigvalsh(data.Syy)[-1]) + lam)
 
 
 def single_layer_contraction(data: TrainingData, lam: float, eta: float) -> float:
     """Per-step contraction factor of GD on one layer, ``max_i |1 - eta (mu_i + lam)|`` over the
-    eigenvalues ``mu_i`` of ``Syy`` (including the zero ones on ``(AS)^perp``; eq. ``eq-single-rate``)."""
+    eigenvalues ``mu_i`` of ``Syy`` (including the zero ones on ``(AS)^perp``; eq.
+    ``eq-single-rate``)."""
     lam, eta = V.nonneg_float(lam, "lam"), V.nonneg_float(eta, "eta", positive=True)
     mu = np.linalg.eigvalsh(data.Syy)
     return float(np.max(np.abs(1.0 - eta * (np.concatenate([mu, [0.0]]) + lam))))
 
 
-# ---- Chapter 3: deep linear networks --------------------------------------------------------------
+# ---- Chapter 3: deep linear networks -------------------------------------------------------------
 def expected_initial_offsubspace_sq(d: int, m: int, s: int) -> float:
     """``E||W_{L:1}(0) P_perp||_F^2 = (d/m)(m - s)`` at fan-in initialization, for every width and
     depth (Chapter 3, Lemma ``lem-init-offsubspace``, eq. ``eq-init-offsubspace``)."""
@@ -85,7 +89,8 @@ def expected_initial_offsubspace_sq(d: int, m: int, s: int) -> float:
 
 
 def expected_first_layer_offsubspace_sq(width: int, m: int, s: int) -> float:
-    """``E||W_1(0) P_perp||_F^2 = (w/m)(m - s)`` at fan-in initialization (eq. ``eq-init-offsubspace``)."""
+    """``E||W_1(0) P_perp||_F^2 = (w/m)(m - s)`` at fan-in initialization (eq.
+    ``eq-init-offsubspace``)."""
     return expected_initial_offsubspace_sq(width, m, s)
 
 
@@ -98,13 +103,15 @@ def frozen_factor(eta: float, lam: float, t) -> np.ndarray:
 
 def imbalance_factor(eta: float, lam: float, t) -> np.ndarray:
     """Leading factor ``(1 - eta lam)^{2t}`` of the imbalance recursion
-    ``D_j(t+1) = (1 - eta lam)^2 D_j(t) + eta^2 (...)`` (Lemma ``lem-imbalance``, eq. ``eq-imbalance-recursion``)."""
+    ``D_j(t+1) = (1 - eta lam)^2 D_j(t) + eta^2 (...)`` (Lemma ``lem-imbalance``, eq.
+    ``eq-imbalance-recursion``)."""
     return frozen_factor(eta, lam, t) ** 2
 
 
 # ---- Chapter 4: the geometry of weight decay ---------------------------------------------------
 def schatten_cost(W, depth: int) -> float:
-    """The representation cost ``min_{W_L...W_1 = W} (1/2) sum ||W_l||_F^2 = (L/2) sum_i sigma_i(W)^{2/L}``
+    """The representation cost
+    ``min_{W_L...W_1 = W} (1/2) sum ||W_l||_F^2 = (L/2) sum_i sigma_i(W)^{2/L}``
     (Chapter 4, Lemma ``lem-schatten``, eq. ``eq-schatten-cost``)."""
     W = V.matrix(W, "W")
     depth = V.positive_int(depth, "depth")
@@ -117,19 +124,21 @@ def schatten_cost(W, depth: int) -> float:
 
 
 def collapse_threshold(depth: int) -> float:
-    """``c_L``: a nonzero stationary point of the scalar problem (eq. ``eq-scalar-problem``) exists iff
-    ``lam <= c_L sigma^{2/L}``, with ``c_L = q^q / (1+q)^{1+q}``, ``q = 1 - 2/L``
-    (Chapter 4, eq. ``eq-collapse-threshold``). ``c_1 = inf`` (ridge never collapses), ``c_2 = 1``."""
+    """``c_L``: a nonzero stationary point of the scalar problem (eq. ``eq-scalar-problem``) exists
+    iff ``lam <= c_L sigma^{2/L}``, with ``c_L = q^q / (1+q)^{1+q}``, ``q = 1 - 2/L``
+    (Chapter 4, eq. ``eq-collapse-threshold``). ``c_1 = inf`` (ridge never collapses),
+    ``c_2 = 1``."""
     depth = V.positive_int(depth, "depth")
     if depth == 1:
         return float("inf")
     q = 1.0 - 2.0 / depth
-    return float(q ** q / (1.0 + q) ** (1.0 + q))  # 0**0 == 1 gives c_2 = 1
+    return float(q**q / (1.0 + q) ** (1.0 + q))  # 0**0 == 1 gives c_2 = 1
 
 
 def global_collapse_threshold(depth: int) -> float:
-    """``c*_L``: the global minimizer of the scalar problem is nonzero iff ``lam < c*_L sigma^{2/L}``,
-    with ``c*_L = (1/(L-1)) ((L-2)/(L-1))^{(L-2)/L}`` (Chapter 4, eq. ``eq-global-collapse``).
+    """``c*_L``: the global minimizer of the scalar problem is nonzero iff
+    ``lam < c*_L sigma^{2/L}``, with ``c*_L = (1/(L-1)) ((L-2)/(L-1))^{(L-2)/L}``
+    (Chapter 4, eq. ``eq-global-collapse``).
     At the threshold the nonzero minimizer is ``sigma w = (L-2)/(L-1)``. ``c*_2 = c_2 = 1``;
     ``c*_L < c_L`` for ``L >= 3``."""
     depth = V.positive_int(depth, "depth")
@@ -140,7 +149,8 @@ def global_collapse_threshold(depth: int) -> float:
 
 
 def scalar_objective(w, sigma: float, lam: float, depth: int):
-    """``f(w) = (1/2)(sigma w - 1)^2 + (lam L / 2) w^{2/L}`` for ``w >= 0`` (eq. ``eq-scalar-problem``)."""
+    """``f(w) = (1/2)(sigma w - 1)^2 + (lam L / 2) w^{2/L}`` for ``w >= 0`` (eq.
+    ``eq-scalar-problem``)."""
     w = np.asarray(w, dtype=float)
     if np.any(w < 0):
         raise ValueError("w must be >= 0 (the singular values of a map)")
@@ -178,9 +188,9 @@ def _spectral_limit(sig, lam, depth, branch):
     if lam == 0:
         return 1.0 / sig
     if depth == 1:
-        return sig / (sig ** 2 + lam)
+        return sig / (sig**2 + lam)
     if depth == 2:
-        return np.maximum(0.0, (sig - lam) / sig ** 2)
+        return np.maximum(0.0, (sig - lam) / sig**2)
     q = 1.0 - 2.0 / depth
     mu = lam * sig ** (-2.0 / depth)
     u0 = (mu * q) ** (1.0 / (1.0 + q))
@@ -207,33 +217,42 @@ def spectral_limit_expansion(sigma, lam: float, depth: int) -> np.ndarray:
     return 1.0 / sig - lam * sig ** (-1.0 - 2.0 / depth)
 
 
-def regularized_limit(problem: InverseProblem, lam: float, depth: int, branch: str = "global") -> np.ndarray:
-    """The end-to-end map ``W_lam = R V diag(w) U^T`` with ``A R = U diag(sigma) V^T`` and ``w`` from
-    :func:`spectral_limit` (Chapter 4, eq. ``eq-regularized-limit``; exact for whitened codes)."""
+def regularized_limit(
+    problem: InverseProblem, lam: float, depth: int, branch: str = "global"
+) -> np.ndarray:
+    """The end-to-end map ``W_lam = R V diag(w) U^T`` with ``A R = U diag(sigma) V^T`` and ``w``
+    from :func:`spectral_limit` (Chapter 4, eq. ``eq-regularized-limit``; exact for whitened
+    codes)."""
     w = spectral_limit(problem.singular_values, lam, depth, branch)
     return problem.R @ (problem.V * w) @ problem.U.T
 
 
-def on_subspace_bias(problem: InverseProblem, lam: float, depth: int, branch: str = "global") -> float:
+def on_subspace_bias(
+    problem: InverseProblem, lam: float, depth: int, branch: str = "global"
+) -> float:
     """``||W_lam A R - R||_F = (sum_i (sigma_i w_i - 1)^2)^{1/2}`` (eq. ``eq-limit-bias``);
     to first order ``lam (sum_i sigma_i^{-4/L})^{1/2}``."""
     sig = problem.singular_values
     return float(np.linalg.norm(sig * spectral_limit(sig, lam, depth, branch) - 1.0))
 
 
-# ---- Chapter 5: convergence -----------------------------------------------------------------------
+# ---- Chapter 5: convergence ----------------------------------------------------------------------
 def phase3_bound(eta: float, lam: float, t, B: float, first_layer_offsubspace: float) -> np.ndarray:
     """``||W_{L:1}(t) P_perp||_F <= B (1 - eta lam)^t ||W_1(0) P_perp||_F`` with
     ``B >= sup_t ||W_{L:2}(t)||_2`` (Chapter 5, Theorem ``thm-phase3``, eq. ``eq-phase3-bound``)."""
-    return V.nonneg_float(B, "B") * V.nonneg_float(first_layer_offsubspace, "first_layer_offsubspace") \
-        * frozen_factor(eta, lam, t)
+    first = V.nonneg_float(first_layer_offsubspace, "first_layer_offsubspace")
+    return V.nonneg_float(B, "B") * first * frozen_factor(eta, lam, t)
 
 
-def phase3_time(eta: float, lam: float, eps: float, B: float, first_layer_offsubspace: float) -> float:
+def phase3_time(
+    eta: float, lam: float, eps: float, B: float, first_layer_offsubspace: float
+) -> float:
     """Steps after which the bound of :func:`phase3_bound` is below ``eps``:
-    ``(1/(eta lam)) log(B ||W_1(0) P_perp||_F / eps)`` (uses ``-log(1 - x) >= x``; eq. ``eq-phase3-time``)."""
+    ``(1/(eta lam)) log(B ||W_1(0) P_perp||_F / eps)`` (uses ``-log(1 - x) >= x``; eq.
+    ``eq-phase3-time``)."""
     eta = V.nonneg_float(eta, "eta", positive=True)
     lam = V.nonneg_float(lam, "lam", positive=True)
     eps = V.nonneg_float(eps, "eps", positive=True)
-    ratio = V.nonneg_float(B, "B") * V.nonneg_float(first_layer_offsubspace, "first_layer_offsubspace") / eps
+    first = V.nonneg_float(first_layer_offsubspace, "first_layer_offsubspace")
+    ratio = V.nonneg_float(B, "B") * first / eps
     return float(max(0.0, np.log(ratio)) / (eta * lam)) if ratio > 0 else 0.0

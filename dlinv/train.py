@@ -17,6 +17,7 @@ product: ``O(L w^2 r)`` flops a step instead of ``O(L w^2 m)``. This *rank-r pat
 (the same iterates up to rounding); :func:`train` takes it when the data decide it
 (:func:`measurement_rank`), the generic path otherwise.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,8 +30,15 @@ from .network import Weights, check_weights, init_weights
 from .problem import InverseProblem, TrainingData, check_problem_data
 
 #: metrics recorded by default (see :class:`History`)
-DEFAULT_METRICS = ("loss", "fit", "on_subspace", "off_subspace", "off_subspace_first",
-                   "imbalance", "oracle_distance")
+DEFAULT_METRICS = (
+    "loss",
+    "fit",
+    "on_subspace",
+    "off_subspace",
+    "off_subspace_first",
+    "imbalance",
+    "oracle_distance",
+)
 #: every metric :func:`train` can record
 ALL_METRICS = DEFAULT_METRICS + ("suffix_norm",)
 #: training stops with FloatingPointError once ||G||_F exceeds this multiple of its scale
@@ -67,7 +75,9 @@ class History:
         try:
             return self.values[name]
         except KeyError:
-            raise KeyError(f"metric {name!r} was not recorded; recorded: {sorted(self.values)}") from None
+            raise KeyError(
+                f"metric {name!r} was not recorded; recorded: {sorted(self.values)}"
+            ) from None
 
     def __contains__(self, name) -> bool:
         return name == "step" or name in self.values
@@ -143,9 +153,21 @@ def measurement_rank(data: TrainingData, rtol: float = RANK_RTOL):
     return r, Q, T @ T.T, (data.X / np.sqrt(data.n)) @ T.T
 
 
-def train(problem: InverseProblem, data: TrainingData, *, lam: float, eta, steps: int,
-          depth: int | None = None, width: int | None = None, init="fan_in", seed=None,
-          record_every: int = 10, metrics=DEFAULT_METRICS, path: str = "auto") -> TrainResult:
+def train(
+    problem: InverseProblem,
+    data: TrainingData,
+    *,
+    lam: float,
+    eta,
+    steps: int,
+    depth: int | None = None,
+    width: int | None = None,
+    init="fan_in",
+    seed=None,
+    record_every: int = 10,
+    metrics=DEFAULT_METRICS,
+    path: str = "auto",
+) -> TrainResult:
     """Full-batch gradient descent with coupled weight decay on eq. ``eq-objective``.
 
     Parameters
@@ -205,8 +227,10 @@ def train(problem: InverseProblem, data: TrainingData, *, lam: float, eta, steps
         note = f"eta='auto' chose eta={eta:.4g} (1/smoothness at initialization)"
     eta = V.nonneg_float(eta, "eta", positive=True)
     if eta * lam >= 1:
-        raise ValueError(f"eta*lam = {eta * lam:.3g} >= 1 flips the sign of the weights every step; "
-                         f"use eta < 1/lam = {1 / lam:.3g}")
+        raise ValueError(
+            f"eta*lam = {eta * lam:.3g} >= 1 flips the sign of the weights every "
+            f"step; use eta < 1/lam = {1 / lam:.3g}"
+        )
 
     if path not in ("auto", "rank", "generic"):
         raise ValueError(f"path must be 'auto', 'rank' or 'generic', got {path!r}")
@@ -219,10 +243,18 @@ def train(problem: InverseProblem, data: TrainingData, *, lam: float, eta, steps
         if factors is None:
             weights, hist = _gd_loop(problem, data, W0, lam, eta, steps, record_every, metrics)
         else:
-            weights, hist = _gd_loop_low_rank(problem, data, W0, lam, eta, steps, record_every,
-                                              metrics, *factors)
-    return TrainResult(weights=weights, initial_weights=W0, history=hist, eta=eta, lam=lam,
-                       steps=steps, eta_note=note)
+            weights, hist = _gd_loop_low_rank(
+                problem, data, W0, lam, eta, steps, record_every, metrics, *factors
+            )
+    return TrainResult(
+        weights=weights,
+        initial_weights=W0,
+        history=hist,
+        eta=eta,
+        lam=lam,
+        steps=steps,
+        eta_note=note,
+    )
 
 
 def _gd_loop(problem, data, W0, lam, eta, steps, record_every, metrics):
@@ -260,7 +292,7 @@ def _gd_loop(problem, data, W0, lam, eta, steps, record_every, metrics):
         gsq = float(np.vdot(G, G))
         if scale is None:
             scale = gsq + float(np.vdot(Sxy, Sxy)) + 1e-300
-        if not gsq <= DIVERGENCE_FACTOR ** 2 * scale:  # also catches NaN
+        if not gsq <= DIVERGENCE_FACTOR**2 * scale:  # also catches NaN
             _diverged(problem, data, W0, lam, eta, t)
 
         if (record_every and t % record_every == 0) or t == steps or t == 0:
@@ -326,7 +358,7 @@ def _gd_loop_low_rank(problem, data, W0, lam, eta, steps, record_every, metrics,
         gsq = float(np.vdot(K, K))
         if scale is None:
             scale = gsq + float(np.vdot(data.Sxy, data.Sxy)) + 1e-300
-        if not gsq <= DIVERGENCE_FACTOR ** 2 * scale:  # also catches NaN
+        if not gsq <= DIVERGENCE_FACTOR**2 * scale:  # also catches NaN
             _diverged(problem, data, W0, lam, eta, t)
 
         if (record_every and t % record_every == 0) or t == steps or t == 0:
@@ -377,8 +409,15 @@ def _record(rec, metrics, problem, data, Ws, E, lam):
         elif name == "off_subspace_first":
             rec[name].append(float(np.linalg.norm(problem.project_perp(Ws[0]))))
         elif name == "imbalance":
-            rec[name].append(max((float(np.linalg.norm(Ws[j + 1].T @ Ws[j + 1] - Ws[j] @ Ws[j].T))
-                                  for j in range(len(Ws) - 1)), default=0.0))
+            rec[name].append(
+                max(
+                    (
+                        float(np.linalg.norm(Ws[j + 1].T @ Ws[j + 1] - Ws[j] @ Ws[j].T))
+                        for j in range(len(Ws) - 1)
+                    ),
+                    default=0.0,
+                )
+            )
         elif name == "oracle_distance":
             rec[name].append(float(np.linalg.norm(E - problem.oracle)))
         elif name == "suffix_norm":
@@ -400,4 +439,5 @@ def _diverged(problem, data, W0, lam, eta, t):
     raise FloatingPointError(
         f"gradient descent diverged at step {t} with step size eta={eta:.4g} (the gradient became "
         f"non-finite or grew by more than {DIVERGENCE_FACTOR:.0e}); use a smaller step size, e.g. "
-        f"eta={suggestion:.3g} (or eta='auto')")
+        f"eta={suggestion:.3g} (or eta='auto')"
+    )

@@ -8,6 +8,7 @@ _build/html) uses poppler's ``pdfinfo``, ``pdfimages`` and ``pdftotext`` and fai
   reach the PDF; the PDF may have more, e.g. images that are inline in the HTML);
 * its text contains "??", LaTeX's mark of an unresolved reference or citation.
 """
+
 from __future__ import annotations
 
 import re
@@ -60,15 +61,17 @@ def pdf_pages(pdf: Path) -> int:
 
 
 def pdf_images(pdf: Path) -> int:
-    out = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True,
-                         check=True).stdout.splitlines()[2:]
+    out = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
     # count images, not their soft masks (the alpha channel of a PNG is a second entry)
     return sum(1 for line in out if line.split()[2] == "image")
 
 
 def unresolved(pdf: Path) -> list[str]:
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     return [line.strip() for line in text.splitlines() if "??" in line]
 
 
@@ -77,12 +80,16 @@ def main(argv: list[str]) -> int:
     html = Path(argv[2]) if len(argv) > 2 else ROOT / "_build" / "html"
     problems = []
     pages, images, figures = pdf_pages(pdf), pdf_images(pdf), html_images(html)
-    print(f"{pdf.name}: {pages} pages, {images} images; the HTML has {figures} content images; "
-          f"{pdf.stat().st_size / 2**20:.1f} MB")
+    print(
+        f"{pdf.name}: {pages} pages, {images} images; the HTML has {figures} content images; "
+        f"{pdf.stat().st_size / 2**20:.1f} MB"
+    )
     if pages < MIN_PAGES:
         problems.append(f"only {pages} pages (expected at least {MIN_PAGES})")
     if images < figures:
-        problems.append(f"{images} images in the PDF but {figures} in the HTML: figures are missing")
+        problems.append(
+            f"{images} images in the PDF but {figures} in the HTML: figures are missing"
+        )
     bad = unresolved(pdf)
     if bad:
         problems.append(f"{len(bad)} lines with an unresolved reference '??', e.g. {bad[:3]}")

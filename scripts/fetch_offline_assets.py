@@ -5,6 +5,7 @@ render with no network. Uses only the npm registry: ``npm pack`` downloads the t
 without a dependency tree (about 4 s). Python standard library plus the ``npm`` command; works
 on Linux, macOS and Windows. Run it through ``python tasks.py assets``.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -17,8 +18,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "_offline"
 AXE = ROOT / ".axe" / "axe.min.js"  # git-ignored, used by checks/test_a11y.py
-PACKAGES = ["mathjax@3.2.2", "@jupyter-widgets/html-manager@1.0.6", "requirejs@2.3.7",
-            "axe-core@4.14.1"]  # axe-core: the accessibility check of the built site (checks/)
+PACKAGES = [
+    "mathjax@3.2.2",
+    "@jupyter-widgets/html-manager@1.0.6",
+    "requirejs@2.3.7",
+    "axe-core@4.14.1",
+]  # axe-core: the accessibility check of the built site (checks/)
 MATHJAX_PARTS = ["tex-mml-chtml.js", "input", "output", "a11y", "ui", "adaptors", "sre"]
 FONT_SUFFIXES = {".woff", ".woff2", ".ttf", ".eot", ".svg"}
 
@@ -61,14 +66,18 @@ def copy(src: Path, dst: Path) -> None:
 def main() -> int:
     npm = shutil.which("npm")
     if npm is None:
-        print("npm not found: the book will load MathJax and the widget JavaScript from their CDN.\n"
-              "Install node/npm (https://nodejs.org) for a site that works offline.", file=sys.stderr)
+        print(
+            "npm not found: the book will load MathJax and the widget JavaScript from their CDN.\n"
+            "Install node/npm (https://nodejs.org) for a site that works offline.",
+            file=sys.stderr,
+        )
         return 1
     shutil.rmtree(OUT, ignore_errors=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        subprocess.run([npm, "pack", "--silent", *PACKAGES], cwd=tmp, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [npm, "pack", "--silent", *PACKAGES], cwd=tmp, check=True, stdout=subprocess.DEVNULL
+        )
         for tgz in tmp.glob("*.tgz"):
             with tarfile.open(tgz) as tar:
                 tar.extractall(tmp / tgz.stem, filter="data")
@@ -80,8 +89,11 @@ def main() -> int:
         hm = tmp / "jupyter-widgets-html-manager-1.0.6" / "package" / "dist"
         widgets = OUT / "widgets"
         for f in hm.iterdir():
-            if f.name == "embed-amd.js" or (f.name.endswith(".embed.js") and f.name[0].isdigit()) \
-                    or f.suffix in FONT_SUFFIXES:
+            if (
+                f.name == "embed-amd.js"
+                or (f.name.endswith(".embed.js") and f.name[0].isdigit())
+                or f.suffix in FONT_SUFFIXES
+            ):
                 copy(f, widgets / f.name)
         copy(tmp / "requirejs-2.3.7" / "package" / "require.js", widgets / "require.js")
         # axe-core is for the checks, not for the site: outside _offline/ (which the site serves)

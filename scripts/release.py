@@ -9,6 +9,7 @@ install cell of every lab, the version in the book's footer, README.md, LICENSE-
 and the instructors page. The top entry of CHANGELOG.md must name the version (checked, not
 written: a changelog is written by hand). Standard library only.
 """
+
 from __future__ import annotations
 
 import re
@@ -38,7 +39,7 @@ def rules(url: str, ver: str):
     return [
         ("pyproject.toml", r'(?m)^version = "[^"]*"', f'version = "{ver}"'),
         ("CITATION.cff", r"(?m)^version: .*$", f"version: {ver}"),
-        ("CITATION.cff", r'(?m)^repository-code: .*$', f'repository-code: "{url}"'),
+        ("CITATION.cff", r"(?m)^repository-code: .*$", f'repository-code: "{url}"'),
         ("_config.yml", r"(?m)^(\s+extra_footer: .*?Version )[0-9][^ <\"]*", rf"\g<1>{ver}"),
         ("chapters/*/lab.ipynb", r'REPO = \\"[^"\\]*\\"', f'REPO = \\"{url}\\"'),
         ("chapters/*/lab.ipynb", r'RELEASE = \\"v[^"\\]*\\"', f'RELEASE = \\"v{ver}\\"'),
@@ -48,8 +49,14 @@ def rules(url: str, ver: str):
 def github_urls_elsewhere(url: str) -> list[str]:
     """Every github.com/<owner>/<repo> URL in the tracked text files that is not ours."""
     bad = []
-    for p in ["README.md", "LICENSE-CONTENT.md", "CITATION.cff", "intro.md", "chapters/**/*.md",
-              ".github/**/*.yml"]:
+    for p in [
+        "README.md",
+        "LICENSE-CONTENT.md",
+        "CITATION.cff",
+        "intro.md",
+        "chapters/**/*.md",
+        ".github/**/*.yml",
+    ]:
         for f in sorted(ROOT.glob(p)):
             for m in GITHUB.finditer(f.read_text(encoding="utf-8")):
                 u = m.group(0)
@@ -75,11 +82,15 @@ def run(write: bool) -> list[str]:
                 if write:
                     f.write_text(new, encoding="utf-8")
                 else:
-                    problems.append(f"{f.relative_to(ROOT)}: out of date (run: python scripts/release.py sync)")
+                    problems.append(
+                        f"{f.relative_to(ROOT)}: out of date (run: python scripts/release.py sync)"
+                    )
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     top = re.search(r"(?m)^## \[?([0-9][^\] ]*)", changelog)
     if not top or top.group(1) != ver:
-        problems.append(f"CHANGELOG.md: the top entry is {top.group(1) if top else None}, expected {ver}")
+        problems.append(
+            f"CHANGELOG.md: the top entry is {top.group(1) if top else None}, expected {ver}"
+        )
     problems += github_urls_elsewhere(url)
     return problems
 

@@ -13,6 +13,7 @@ A chapter's hours are the sum of
 chapters/study-time.md, which the instructors page includes, and a test checks it is up to date.
 The rates are stated assumptions, not measurements: change them here and the schedule follows.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,22 +24,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "chapters" / "study-time.md"
 
-WORDS_PER_HOUR_TEXT = 1500       # about 25 words a minute: definitions, proofs, checking steps
+WORDS_PER_HOUR_TEXT = 1500  # about 25 words a minute: definitions, proofs, checking steps
 LAB_BASE_HOURS = 0.75
 HOURS_PER_CODING_EXERCISE = 0.5
 HOURS_PER_QUIZ = 0.25
 HOURS_PER_HOMEWORK = 1.5
-HOMEWORK_PER_CHAPTER = 2          # of the homework problems and exercises, assigned per chapter
+HOMEWORK_PER_CHAPTER = 2  # of the homework problems and exercises, assigned per chapter
 
 #: the 10-week plan: (week, what is read, the lab session, {chapter: fraction of its hours})
 WEEKS = [
     (1, "Chapter 1: inverse problems, the oracle", "Lab 1", {1: 1.0}),
     (2, "Chapter 2: one linear layer, the frozen component", "Lab 2", {2: 1.0}),
     (3, "Chapter 3: deep linear networks, Lemmas A to D", "Lab 3", {3: 1.0}),
-    (4, "Chapter 4, first part: representation cost, the oracle as cheapest interpolant",
-     "Lab 4, first part", {4: 0.6}),
-    (5, "Chapter 4, second part: the regularized limit, collapse; Chapter 5 begins",
-     "Lab 4, second part", {4: 0.4, 5: 0.3}),
+    (
+        4,
+        "Chapter 4, first part: representation cost, the oracle as cheapest interpolant",
+        "Lab 4, first part",
+        {4: 0.6},
+    ),
+    (
+        5,
+        "Chapter 4, second part: the regularized limit, collapse; Chapter 5 begins",
+        "Lab 4, second part",
+        {4: 0.4, 5: 0.3},
+    ),
     (6, "Chapter 5: convergence in three phases", "Lab 5", {5: 0.7}),
     (7, "Chapter 6: what the network learns", "Lab 6", {6: 1.0}),
     (8, "Chapter 7: robustness and the trade-off", "Lab 7", {7: 1.0}),
@@ -94,7 +103,9 @@ def chapters() -> list[dict]:
     for folder in sorted((ROOT / "chapters").glob("[0-9][0-9]-*")):
         theory, lab = folder / "theory.md", folder / "lab.ipynb"
         n = int(folder.name[:2])
-        first, details = ("", "") if not theory.exists() else split_folded(theory.read_text("utf-8"))
+        first, details = (
+            ("", "") if not theory.exists() else split_folded(theory.read_text("utf-8"))
+        )
         ex = coding_exercises(lab)
         quiz = (folder / "quiz.json").exists()
         hw = HOMEWORK_PER_CHAPTER * HOURS_PER_HOMEWORK if theory.exists() else 0.0
@@ -104,8 +115,9 @@ def chapters() -> list[dict]:
             "details_words": words(details),
             "reading": words(first) / WORDS_PER_HOUR_TEXT,
             "details": words(details) / WORDS_PER_HOUR_TEXT,
-            "lab": (LAB_BASE_HOURS if lab.exists() else 0) + ex * HOURS_PER_CODING_EXERCISE
-                   + (HOURS_PER_QUIZ if quiz else 0),
+            "lab": (LAB_BASE_HOURS if lab.exists() else 0)
+            + ex * HOURS_PER_CODING_EXERCISE
+            + (HOURS_PER_QUIZ if quiz else 0),
             "coding_exercises": ex,
             "homework": hw,
         }
@@ -116,19 +128,25 @@ def chapters() -> list[dict]:
 
 def table() -> str:
     rows = chapters()
-    out = ["| Chapter | first pass (words) | technical details (words) | reading h | details h "
-           "| lab h (coding exercises) | homework h | total h |",
-           "|---|---|---|---|---|---|---|---|"]
+    out = [
+        "| Chapter | first pass (words) | technical details (words) | reading h | details h "
+        "| lab h (coding exercises) | homework h | total h |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        out.append(f"| {r['chapter']} | {r['first_pass_words']} | {r['details_words']} | "
-                   f"{r['reading']:.1f} | {r['details']:.1f} | {r['lab']:.1f} "
-                   f"({r['coding_exercises']}) | {r['homework']:.1f} | {r['total']:.1f} |")
+        out.append(
+            f"| {r['chapter']} | {r['first_pass_words']} | {r['details_words']} | "
+            f"{r['reading']:.1f} | {r['details']:.1f} | {r['lab']:.1f} "
+            f"({r['coding_exercises']}) | {r['homework']:.1f} | {r['total']:.1f} |"
+        )
     total = sum(r["total"] for r in rows)
-    out.append(f"| all | {sum(r['first_pass_words'] for r in rows)} | "
-               f"{sum(r['details_words'] for r in rows)} | "
-               f"{sum(r['reading'] for r in rows):.1f} | {sum(r['details'] for r in rows):.1f} | "
-               f"{sum(r['lab'] for r in rows):.1f} | {sum(r['homework'] for r in rows):.1f} | "
-               f"{total:.1f} |")
+    out.append(
+        f"| all | {sum(r['first_pass_words'] for r in rows)} | "
+        f"{sum(r['details_words'] for r in rows)} | "
+        f"{sum(r['reading'] for r in rows):.1f} | {sum(r['details'] for r in rows):.1f} | "
+        f"{sum(r['lab'] for r in rows):.1f} | {sum(r['homework'] for r in rows):.1f} | "
+        f"{total:.1f} |"
+    )
     return "\n".join(out)
 
 
@@ -144,16 +162,21 @@ def schedule() -> str:
 
 
 def page() -> str:
-    return ("<!-- generated by scripts/study_time.py --write; do not edit by hand -->\n\n"
-            + "**Ten weeks.** Hours of study a week, outside the lectures, from the table below "
-              "(week 10 adds a mini-project of "
-            + f"{PROJECT_HOURS:.0f} hours):\n\n" + schedule() + "\n\n"
-            + "**Hours per chapter**, computed from the pages' length:\n\n"
-            + table() + "\n\n"
-            + f"Rates assumed: {WORDS_PER_HOUR_TEXT} words of mathematical text per hour, "
-              f"{LAB_BASE_HOURS} h per lab plus {HOURS_PER_CODING_EXERCISE} h per coding "
-              f"exercise and {HOURS_PER_QUIZ} h per quiz, {HOMEWORK_PER_CHAPTER} homework "
-              f"problems of {HOURS_PER_HOMEWORK} h per chapter.\n")
+    return (
+        "<!-- generated by scripts/study_time.py --write; do not edit by hand -->\n\n"
+        + "**Ten weeks.** Hours of study a week, outside the lectures, from the table below "
+        "(week 10 adds a mini-project of "
+        + f"{PROJECT_HOURS:.0f} hours):\n\n"
+        + schedule()
+        + "\n\n"
+        + "**Hours per chapter**, computed from the pages' length:\n\n"
+        + table()
+        + "\n\n"
+        + f"Rates assumed: {WORDS_PER_HOUR_TEXT} words of mathematical text per hour, "
+        f"{LAB_BASE_HOURS} h per lab plus {HOURS_PER_CODING_EXERCISE} h per coding "
+        f"exercise and {HOURS_PER_QUIZ} h per quiz, {HOMEWORK_PER_CHAPTER} homework "
+        f"problems of {HOURS_PER_HOMEWORK} h per chapter.\n"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Shared fixtures: small problems that make every identity checkable in milliseconds."""
+
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # headless plots in tests

@@ -10,6 +10,7 @@
   through a ``.pth`` file pointing at a copy of the current site-packages without dlinv, so
   nothing is downloaded (offline; at most PyPI for the build backend).
 """
+
 from __future__ import annotations
 
 import json
@@ -45,13 +46,19 @@ def test_there_are_labs():
 @pytest.mark.parametrize("lab", LABS, ids=[p.parent.name for p in LABS])
 def test_first_code_cell_is_the_install_cell(lab):
     cell = first_code_cell(lab)
-    assert "colab-install" in cell["metadata"].get("tags", []), f"{lab}: first code cell is not tagged colab-install"
-    assert cell_source(lab) == cell_source(LABS[0]), f"{lab}: the install cell differs from {LABS[0]}'s"
+    assert "colab-install" in cell["metadata"].get("tags", []), (
+        f"{lab}: first code cell is not tagged colab-install"
+    )
+    assert cell_source(lab) == cell_source(LABS[0]), (
+        f"{lab}: the install cell differs from {LABS[0]}'s"
+    )
 
 
 def test_install_cell_is_pinned_to_this_release():
     src = cell_source(LABS[0])
-    url = yaml.safe_load((BOOK / "_config.yml").read_text(encoding="utf-8"))["repository"]["url"].rstrip("/")
+    url = yaml.safe_load((BOOK / "_config.yml").read_text(encoding="utf-8"))["repository"][
+        "url"
+    ].rstrip("/")
     assert f'REPO = "{url}"' in src, (src, url)
     assert f'RELEASE = "v{dlinv.__version__}"' in src, (src, dlinv.__version__)
     assert 'f"dlinv[labs] @ git+{REPO}@{RELEASE}"' in src
@@ -73,8 +80,9 @@ def test_the_no_op_check_can_fail(monkeypatch):
     calls = []
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append((a, k)))
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "dlinv" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "dlinv" else real(name, *a)
+    )
     exec(compile(cell_source(LABS[0]), "colab-install", "exec"), {})  # noqa: S102
     assert len(calls) == 1 and "pip" in calls[0][0][0]
 
@@ -104,8 +112,13 @@ def wheel(tmp_path_factory) -> Path:
     out = tmp / "dist"
     cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(src)]
     # the environment's setuptools first (fast, offline); else pip's isolated build (PyPI)
-    proc = subprocess.run(cmd[:5] + ["--no-build-isolation"] + cmd[5:], capture_output=True, text=True,
-                          timeout=300, check=False)
+    proc = subprocess.run(
+        cmd[:5] + ["--no-build-isolation"] + cmd[5:],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     if proc.returncode != 0:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -131,24 +144,41 @@ print("DLINV", dlinv.__version__, dlinv.__file__)
 
 def test_install_cell_installs_dlinv_where_it_is_missing(tmp_path, wheel):
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
+    )
     py = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    purelib = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     overlay = _site_without_dlinv(tmp_path / "site")
     Path(purelib, "course-packages.pth").write_text(str(overlay) + "\n", encoding="utf-8")
     cell = tmp_path / "cell.py"
     cell.write_text(cell_source(LABS[0]), encoding="utf-8")
     runner = tmp_path / "runner.py"
     runner.write_text(RUNNER, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+    }
     env["DLINV_PIP_SOURCE"] = f"dlinv[labs] @ {wheel.as_uri()}"
-    env["PIP_NO_INDEX"] = "1"            # everything it needs is already there: nothing is downloaded
+    env["PIP_NO_INDEX"] = "1"  # everything it needs is already there: nothing is downloaded
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    proc = subprocess.run([str(py), str(runner), str(cell)], capture_output=True, text=True, cwd=tmp_path,
-                          env=env, timeout=300, check=False)
+    proc = subprocess.run(
+        [str(py), str(runner), str(cell)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("DLINV "))
     _, version, path = line.split(" ", 2)
     assert version == dlinv.__version__
-    assert Path(path).resolve().is_relative_to(venv.resolve()), f"dlinv imported from {path}, not the new venv"
+    assert Path(path).resolve().is_relative_to(venv.resolve()), (
+        f"dlinv imported from {path}, not the new venv"
+    )

@@ -1,4 +1,5 @@
 """Tests of dlinv.collapse: the stationary points of the scalar problem (Chapter 4, prop-collapse)."""
+
 import numpy as np
 import pytest
 
@@ -24,7 +25,10 @@ def test_both_roots_are_stationary_and_ordered(L):
 def test_lower_root_is_a_local_maximum_and_upper_a_local_minimum(L):
     lam = 0.5 * theory.collapse_threshold(L)
     wm, wp = (float(x) for x in collapse.stationary_points(1.0, lam, L))
-    f = lambda w: theory.scalar_objective(w, 1.0, lam, L)
+
+    def f(w):
+        return theory.scalar_objective(w, 1.0, lam, L)
+
     for dw in (1e-4, 1e-3):
         assert f(wm) > f(wm - dw * wm) and f(wm) > f(wm + dw * wm)
         assert f(wp) < f(wp - dw) and f(wp) < f(wp + dw)

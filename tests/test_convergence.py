@@ -1,5 +1,6 @@
 """Tests of dlinv.convergence (Chapter 5): every inequality of the chapter is checked on random
 weights, including the cases where it is tight or degenerate."""
+
 import numpy as np
 import pytest
 
@@ -26,19 +27,23 @@ def test_constants_trivial_entries(depth, width):
     W = dlinv.init_weights(prob.d, prob.m, width=width, depth=depth, seed=3)
     c = cv.phase1_constants(W, prob, data)
     assert c.depth == depth
-    assert c.alpha[-1] == pytest.approx(1.0) and c.backward[-1] == pytest.approx(1.0)  # W_{L:L+1} = I_d
-    assert c.gamma[0] == pytest.approx(1.0)                                            # W_{0:1} = I_m on A S
+    assert c.alpha[-1] == pytest.approx(1.0) and c.backward[-1] == pytest.approx(
+        1.0
+    )  # W_{L:L+1} = I_d
+    assert c.gamma[0] == pytest.approx(1.0)  # W_{0:1} = I_m on A S
     assert c.forward[0] == pytest.approx(np.sqrt(c.mu_1))
     assert c.middle >= 1.0
     if width is not None and width < prob.d:
-        assert np.all(c.alpha[:-1] == 0.0)   # W_{L:j+1}^T cannot be injective on R^d
+        assert np.all(c.alpha[:-1] == 0.0)  # W_{L:j+1}^T cannot be injective on R^d
     if depth == 1:
         assert c.pl_constant == pytest.approx(c.mu_s)
         assert c.gauss_newton == pytest.approx(c.mu_1)
 
 
 @pytest.mark.parametrize("whiten", [True, False])
-@pytest.mark.parametrize("depth,width,seed", [(1, None, 0), (2, 30, 1), (3, 6, 2), (3, 30, 3), (5, 25, 4)])
+@pytest.mark.parametrize(
+    "depth,width,seed", [(1, None, 0), (2, 30, 1), (3, 6, 2), (3, 30, 3), (5, 25, 4)]
+)
 def test_pl_and_upper_bound(depth, width, seed, whiten):
     prob, data = _setup(seed=seed, whiten=whiten)
     W = dlinv.init_weights(prob.d, prob.m, width=width, depth=depth, seed=10 + seed)
@@ -62,7 +67,7 @@ def test_sharp_pl_constant_independently():
     Z = prob.R.T @ data.X
 
     def q(K):
-        d2 = dlinv.TrainingData((E @ prob.AR - K) @ Z, data.Y)   # residual on S is exactly K
+        d2 = dlinv.TrainingData((E @ prob.AR - K) @ Z, data.Y)  # residual on S is exactly K
         assert d2.fit(E) == pytest.approx(0.5 * np.vdot(K, K))
         return _gsq(W, d2)
 
@@ -87,8 +92,13 @@ def test_operator_quadratic_form_is_gradient_norm():
 def test_expected_operator_gain_monte_carlo(depth, width):
     d, m = 10, 6
     G = np.random.default_rng(0).standard_normal((d, m))
-    vals = [cv.operator_quadratic_form(dlinv.init_weights(d, m, width=width, depth=depth, seed=100 + k), G)
-            / np.vdot(G, G) for k in range(400)]
+    vals = [
+        cv.operator_quadratic_form(
+            dlinv.init_weights(d, m, width=width, depth=depth, seed=100 + k), G
+        )
+        / np.vdot(G, G)
+        for k in range(400)
+    ]
     pred = cv.expected_operator_gain(width, depth, m)
     se = np.std(vals) / np.sqrt(len(vals))
     assert abs(np.mean(vals) - pred) <= 5 * se + 1e-12
@@ -96,7 +106,9 @@ def test_expected_operator_gain_monte_carlo(depth, width):
         assert pred == pytest.approx(1 + (depth - 1) * width / m)
 
 
-@pytest.mark.parametrize("depth,width,lam", [(1, None, 0.0), (2, 10, 0.1), (3, 7, 0.0), (4, 16, 0.3)])
+@pytest.mark.parametrize(
+    "depth,width,lam", [(1, None, 0.0), (2, 10, 0.1), (3, 7, 0.0), (4, 16, 0.3)]
+)
 def test_one_step_inequality_any_direction(depth, width, lam):
     """Lemma lem-ch5-one-step for arbitrary directions h and step sizes, including huge steps."""
     prob, data = _setup(seed=2)
@@ -113,7 +125,7 @@ def test_one_step_inequality_any_direction(depth, width, lam):
                 new = check_weights([x - eta * y for x, y in zip(W, h)])
                 lhs = data.fit(dlinv.end_to_end(new))
                 beta = c.curvature(eta * np.sqrt(hh))
-                rhs = c.fit - eta * gh + 0.5 * beta * eta ** 2 * hh
+                rhs = c.fit - eta * gh + 0.5 * beta * eta**2 * hh
                 assert lhs <= rhs * (1 + 1e-10) + 1e-12
 
 
@@ -134,7 +146,9 @@ def test_phase1_bound_formula_and_checks():
     t = np.arange(5)
     b0 = cv.phase1_bound(t, eta=0.01, mu=2.0, beta=50.0, fit0=3.0, lam=0.0, eps=0.0)
     assert np.allclose(b0, 3.0 * (1 - 0.01 * 2.0 * (2 - 0.5)) ** t)
-    b1 = cv.phase1_bound(t, eta=0.01, mu=2.0, beta=50.0, fit0=3.0, lam=0.1, weight_norm_sq=10.0, eps=1.0)
+    b1 = cv.phase1_bound(
+        t, eta=0.01, mu=2.0, beta=50.0, fit0=3.0, lam=0.1, weight_norm_sq=10.0, eps=1.0
+    )
     mu_eps = 2.0 * 1.0
     assert np.allclose(b1, 3.0 * (1 - 0.01 * mu_eps) ** t + 0.01 * 10.0 / (2 * mu_eps))
     with pytest.raises(ValueError, match="eta\\*beta"):
@@ -183,8 +197,13 @@ def test_phase1_step_size_is_certified_at_init():
     for depth, width in [(2, 20), (3, 12), (5, 30)]:
         W = dlinv.init_weights(prob.d, prob.m, width=width, depth=depth, seed=depth)
         c = cv.phase1_constants(W, prob, data)
-        eta = cv.phase1_step_size(depth=depth, backward=c.backward.max(), forward=c.forward.max(),
-                                  middle=c.middle, fit_max=c.fit)
+        eta = cv.phase1_step_size(
+            depth=depth,
+            backward=c.backward.max(),
+            forward=c.forward.max(),
+            middle=c.middle,
+            fit_max=c.fit,
+        )
         h = np.sqrt(_gsq(W, data))
         assert eta * c.curvature(eta * h) <= 1.0
     with pytest.raises(ValueError, match="middle"):
@@ -194,8 +213,18 @@ def test_phase1_step_size_is_certified_at_init():
 def test_weight_and_suffix_bounds_after_training():
     prob, data = _setup(seed=8)
     lam, eta, L = 0.05, 0.02, 4
-    r = dlinv.train(prob, data, lam=lam, eta=eta, steps=400, depth=L, width=16, seed=9,
-                    record_every=5, metrics=("loss", "suffix_norm"))
+    r = dlinv.train(
+        prob,
+        data,
+        lam=lam,
+        eta=eta,
+        steps=400,
+        depth=L,
+        width=16,
+        seed=9,
+        record_every=5,
+        metrics=("loss", "suffix_norm"),
+    )
     obj0 = float(r.history["loss"][0])
     assert np.all(np.diff(r.history["loss"]) <= 1e-12)
     wn = sum(float(np.vdot(W, W)) for W in r.weights)
@@ -241,15 +270,37 @@ def test_steps_to_accuracy_matches_single_run():
     prob, data = _setup(seed=11)
     W0 = dlinv.init_weights(prob.d, prob.m, width=20, depth=3, seed=12)
     eta = 0.5 / cv.phase1_constants(W0, prob, data).gauss_newton
-    ref = dlinv.train(prob, data, lam=0.0, eta=eta, steps=3000, init=W0, record_every=1, metrics=("on_subspace",))
+    ref = dlinv.train(
+        prob, data, lam=0.0, eta=eta, steps=3000, init=W0, record_every=1, metrics=("on_subspace",)
+    )
     first = int(ref.history.step[np.nonzero(ref.history["on_subspace"] <= 1e-3)[0][0]])
     for chunk in (7, 100, 5000):
-        assert cv.steps_to_accuracy(prob, data, lam=0.0, eta=eta, tol=1e-3, max_steps=3000, init=W0,
-                                    chunk=chunk) == first
-    assert cv.steps_to_accuracy(prob, data, lam=0.0, eta=eta, tol=1e-3, max_steps=first - 1, init=W0) is None
+        assert (
+            cv.steps_to_accuracy(
+                prob, data, lam=0.0, eta=eta, tol=1e-3, max_steps=3000, init=W0, chunk=chunk
+            )
+            == first
+        )
+    assert (
+        cv.steps_to_accuracy(prob, data, lam=0.0, eta=eta, tol=1e-3, max_steps=first - 1, init=W0)
+        is None
+    )
     # scheme names work too
-    assert cv.steps_to_accuracy(prob, data, lam=0.0, eta=eta, tol=1e-3, max_steps=3000, init="fan_in",
-                                depth=3, width=20, seed=12) == first
+    assert (
+        cv.steps_to_accuracy(
+            prob,
+            data,
+            lam=0.0,
+            eta=eta,
+            tol=1e-3,
+            max_steps=3000,
+            init="fan_in",
+            depth=3,
+            width=20,
+            seed=12,
+        )
+        == first
+    )
 
 
 def test_input_validation():
@@ -274,11 +325,13 @@ def test_aligned_limit_is_chapter4_nonzero_branch(L):
     lam = 0.05
     pred = cv.aligned_prediction(1.0, sig, lam, L, 0.01)
     assert pred.converges.all()
-    np.testing.assert_allclose(pred.a_limit ** L, theory.spectral_limit(sig, lam, L, branch="nonzero"),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        pred.a_limit**L, theory.spectral_limit(sig, lam, L, branch="nonzero"), rtol=1e-10
+    )
     # the limit is a fixed point of the scalar recursion, and F'(x_+) > 0
-    np.testing.assert_allclose(cv.aligned_step(pred.a_limit, sig, lam, L, 0.01), pred.a_limit,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        cv.aligned_step(pred.a_limit, sig, lam, L, 0.01), pred.a_limit, rtol=1e-12
+    )
     assert np.all(pred.rate > 0)
 
 

@@ -1,4 +1,5 @@
 """Chapter 3, Lemma D (lem-e2e): end-to-end dynamics of balanced deep linear networks."""
+
 import numpy as np
 import pytest
 from conftest import rel
@@ -15,8 +16,11 @@ def _gd_step(weights, data, lam, eta):
 def _direct_preconditioner(W_e, M, depth):
     out = np.zeros_like(M)
     for j in range(1, depth + 1):
-        out += (dynamics.gram_power(W_e, (depth - j) / depth, side="left") @ M
-                @ dynamics.gram_power(W_e, (j - 1) / depth, side="right"))
+        out += (
+            dynamics.gram_power(W_e, (depth - j) / depth, side="left")
+            @ M
+            @ dynamics.gram_power(W_e, (j - 1) / depth, side="right")
+        )
     return out
 
 
@@ -30,7 +34,9 @@ def test_gram_power_is_the_psd_root():
             k = round(1 / p) if p < 1 else None
             if k:  # the k-th power of the 1/k-th power gives back the Gram matrix
                 assert rel(np.linalg.matrix_power(Pp, k), Gm) < 1e-12
-    assert rel(dynamics.gram_power(W, 0, side="left"), np.eye(7)) == 0  # M^0 = I, also on the kernel
+    assert (
+        rel(dynamics.gram_power(W, 0, side="left"), np.eye(7)) == 0
+    )  # M^0 = I, also on the kernel
     assert rel(dynamics.gram_power(W, 1, side="right"), W.T @ W) < 1e-13
 
 
@@ -59,7 +65,11 @@ def test_preconditioner_eigenvalues_closed_form(depth):
     for r in range(3):
         for rp in range(3):
             M = np.outer(U[:, r], Vt[rp])
-            expected = depth * a[r] ** (depth - 1) if r == rp else (a[r] ** depth - a[rp] ** depth) / (a[r] - a[rp])
+            expected = (
+                depth * a[r] ** (depth - 1)
+                if r == rp
+                else (a[r] ** depth - a[rp] ** depth) / (a[r] - a[rp])
+            )
             assert abs(mu[r, rp] - expected) < 1e-12 * expected
             assert rel(dynamics.apply_preconditioner(W_e, M, depth), expected * M) < 1e-11
     # rows beyond the rank: only the j = 1 term survives, s_r'^{2(L-1)/L}
@@ -141,7 +151,9 @@ def test_network_velocity_is_the_first_order_change(small):
 
 def test_trajectory_iterates_the_step(small):
     P, D = small
-    W_e = dlinv.end_to_end(dlinv.init_weights(P.d, P.m, width=9, depth=3, seed=7, scheme="balanced"))
+    W_e = dlinv.end_to_end(
+        dlinv.init_weights(P.d, P.m, width=9, depth=3, seed=7, scheme="balanced")
+    )
     t, maps = dynamics.e2e_trajectory(W_e, D, lam=0.01, eta=0.05, depth=3, steps=7, record_every=3)
     assert list(t) == [0, 3, 6, 7]
     X = W_e
@@ -160,7 +172,9 @@ def test_trajectory_tracks_balanced_gd_to_first_order(small):
     for eta in (0.04, 0.02):
         steps = int(round(2.0 / eta))
         res = dlinv.train(P, D, lam=0.02, eta=eta, steps=steps, init=W0, record_every=0, metrics=())
-        _, maps = dynamics.e2e_trajectory(W_e0, D, lam=0.02, eta=eta, depth=3, steps=steps, record_every=steps)
+        _, maps = dynamics.e2e_trajectory(
+            W_e0, D, lam=0.02, eta=eta, depth=3, steps=steps, record_every=steps
+        )
         devs.append(rel(res.end_to_end, maps[-1]))
     assert devs[0] < 0.02
     assert 1.5 < devs[0] / devs[1] < 2.5, devs
@@ -168,6 +182,7 @@ def test_trajectory_tracks_balanced_gd_to_first_order(small):
 
 def test_bad_input():
     from dlinv.problem import TrainingData
+
     P = dlinv.random_problem(6, 4, 2, seed=0)
     D = dlinv.make_training_data(P, 10, seed=1)
     with pytest.raises(ValueError, match="side"):

@@ -1,6 +1,7 @@
 """dlinv.exercises.ch1: each check of Lab 1 passes a reference solution, rejects typical wrong
 implementations with feedback that names the failing property, and reports a stub as
 "not implemented yet" without raising."""
+
 import numpy as np
 import pytest
 
@@ -27,22 +28,36 @@ def stub(*args):
 
 
 CASES = [
-    (ex.check_oracle_map, oracle_map, [
-        (lambda A, R: np.linalg.pinv(A), "not exact on S"),            # the pseudo-inverse
-        (lambda A, R: R @ (A @ R).T, "not exact on S"),                 # transpose for pinv
-        (lambda A, R: np.linalg.pinv(A @ R), "shape"),                  # forgot R
-    ]),
-    (ex.check_pinv_error, pinv_error, [
-        (lambda A, x: A.T @ np.linalg.solve(A @ A.T, A @ x), "not in ker A"),  # reconstruction
-        (lambda A, x: x - A.T @ (A @ x), "not in ker A"),                       # missing inverse
-        (lambda A, x: x - np.linalg.pinv(A) @ A @ x[:, None], "shape"),         # broadcasting
-    ]),
-    (ex.check_expected_error, expected_error, [
-        (lambda W, A, R, s: s * np.sum(W**2) + expected_error(W, A, R, 0.0), "noise amplific"),
-        (lambda W, A, R, s: s**2 * np.sum(W**2), "pseudo-inverse at sigma"),    # no signal term
-        (lambda W, A, R, s: expected_error(W, A, R, 0.0) + s**2 * np.linalg.norm(W, 2) ** 2,
-         "noise amplific"),                                                     # spectral norm
-    ]),
+    (
+        ex.check_oracle_map,
+        oracle_map,
+        [
+            (lambda A, R: np.linalg.pinv(A), "not exact on S"),  # the pseudo-inverse
+            (lambda A, R: R @ (A @ R).T, "not exact on S"),  # transpose for pinv
+            (lambda A, R: np.linalg.pinv(A @ R), "shape"),  # forgot R
+        ],
+    ),
+    (
+        ex.check_pinv_error,
+        pinv_error,
+        [
+            (lambda A, x: A.T @ np.linalg.solve(A @ A.T, A @ x), "not in ker A"),  # reconstruction
+            (lambda A, x: x - A.T @ (A @ x), "not in ker A"),  # missing inverse
+            (lambda A, x: x - np.linalg.pinv(A) @ A @ x[:, None], "shape"),  # broadcasting
+        ],
+    ),
+    (
+        ex.check_expected_error,
+        expected_error,
+        [
+            (lambda W, A, R, s: s * np.sum(W**2) + expected_error(W, A, R, 0.0), "noise amplific"),
+            (lambda W, A, R, s: s**2 * np.sum(W**2), "pseudo-inverse at sigma"),  # no signal term
+            (
+                lambda W, A, R, s: expected_error(W, A, R, 0.0) + s**2 * np.linalg.norm(W, 2) ** 2,
+                "noise amplific",
+            ),  # spectral norm
+        ],
+    ),
 ]
 
 

@@ -1,6 +1,7 @@
 """dlinv.exercises.ch2: each check of Lab 2 passes a reference solution, rejects typical wrong
 implementations with feedback that names the failing property, and reports a stub as
 "not implemented yet" without raising."""
+
 import numpy as np
 import pytest
 
@@ -28,26 +29,55 @@ def stub(*args):
 
 
 CASES = [
-    (ex.check_gd_step, gd_step, [
-        (lambda W, Syy, Sxy, eta, lam: W - eta * (W @ Syy - Sxy) - lam * W,
-         "W(t+1) P_perp != (1 - eta lam)"),                          # decoupled: missing eta
-        (lambda W, Syy, Sxy, eta, lam: W - eta * (W @ Syy - Sxy) + eta * lam * W,
-         "W(t+1) P_perp != (1 - eta lam)"),                          # wrong sign of the decay
-        (lambda W, Syy, Sxy, eta, lam: W + eta * (W @ Syy - Sxy) - eta * lam * W,
-         "your step differs from the GD update"),                    # ascent
-    ]),
-    (ex.check_frozen_component, frozen_component, [
-        (lambda W0, A, R, eta, lam, t: (1 - eta * lam) ** (t + 1) * frozen_component(
-            W0, A, R, 0.0, 0.0, 0), "W(t) P_perp at t"),           # exponent t + 1
-        (lambda W0, A, R, eta, lam, t: (1 - eta * lam) ** t * W0, "not of the form"),  # no P_perp
-        (lambda W0, A, R, eta, lam, t: np.exp(-eta * lam * t) * frozen_component(
-            W0, A, R, 0.0, 0.0, 0), "W(t) P_perp at t"),            # gradient-flow factor
-    ]),
-    (ex.check_ridge_map, ridge_map, [
-        (lambda Syy, Sxy, lam: Sxy @ np.linalg.inv(Syy + lam), "not a stationary point"),
-        (lambda Syy, Sxy, lam: Sxy @ np.linalg.pinv(Syy), "not a stationary point"),
-        (lambda Syy, Sxy, lam: np.linalg.inv(Syy + lam * np.eye(Syy.shape[0])) @ Sxy, "raised"),
-    ]),
+    (
+        ex.check_gd_step,
+        gd_step,
+        [
+            (
+                lambda W, Syy, Sxy, eta, lam: W - eta * (W @ Syy - Sxy) - lam * W,
+                "W(t+1) P_perp != (1 - eta lam)",
+            ),  # decoupled: missing eta
+            (
+                lambda W, Syy, Sxy, eta, lam: W - eta * (W @ Syy - Sxy) + eta * lam * W,
+                "W(t+1) P_perp != (1 - eta lam)",
+            ),  # wrong sign of the decay
+            (
+                lambda W, Syy, Sxy, eta, lam: W + eta * (W @ Syy - Sxy) - eta * lam * W,
+                "your step differs from the GD update",
+            ),  # ascent
+        ],
+    ),
+    (
+        ex.check_frozen_component,
+        frozen_component,
+        [
+            (
+                lambda W0, A, R, eta, lam, t: (
+                    (1 - eta * lam) ** (t + 1) * frozen_component(W0, A, R, 0.0, 0.0, 0)
+                ),
+                "W(t) P_perp at t",
+            ),  # exponent t + 1
+            (
+                lambda W0, A, R, eta, lam, t: (1 - eta * lam) ** t * W0,
+                "not of the form",
+            ),  # no P_perp
+            (
+                lambda W0, A, R, eta, lam, t: (
+                    np.exp(-eta * lam * t) * frozen_component(W0, A, R, 0.0, 0.0, 0)
+                ),
+                "W(t) P_perp at t",
+            ),  # gradient-flow factor
+        ],
+    ),
+    (
+        ex.check_ridge_map,
+        ridge_map,
+        [
+            (lambda Syy, Sxy, lam: Sxy @ np.linalg.inv(Syy + lam), "not a stationary point"),
+            (lambda Syy, Sxy, lam: Sxy @ np.linalg.pinv(Syy), "not a stationary point"),
+            (lambda Syy, Sxy, lam: np.linalg.inv(Syy + lam * np.eye(Syy.shape[0])) @ Sxy, "raised"),
+        ],
+    ),
 ]
 
 
@@ -81,7 +111,10 @@ def test_stub_is_not_implemented(check, capsys):
 
 def test_feedback_names_lemma_a(capsys):
     with pytest.raises(CheckFailed):
-        ex.check_frozen_component(lambda W0, A, R, eta, lam, t: (1 - eta * lam) ** (t + 1)
-                                  * frozen_component(W0, A, R, 0.0, 0.0, 0))
+        ex.check_frozen_component(
+            lambda W0, A, R, eta, lam, t: (
+                (1 - eta * lam) ** (t + 1) * frozen_component(W0, A, R, 0.0, 0.0, 0)
+            )
+        )
     out = capsys.readouterr().out
     assert "This contradicts: Lemma A for one layer (Lemma 2.3)" in out

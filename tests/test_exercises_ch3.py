@@ -1,6 +1,7 @@
 """Lab 3's coding exercises: each check passes the reference solution, rejects typical wrong
 implementations with feedback naming the property that fails, and reports a stub as not
 implemented (without raising)."""
+
 import numpy as np
 import pytest
 
@@ -9,12 +10,13 @@ from dlinv.exercises import ch3 as ex
 
 # --- reference solutions (as in the lab) and wrong variants -----------------------------------
 
+
 def _prefix_suffix(weights):
     L = len(weights)
-    prefix = [np.eye(weights[0].shape[1])]          # prefix[l] = W_{l:1}
+    prefix = [np.eye(weights[0].shape[1])]  # prefix[l] = W_{l:1}
     for W in weights:
         prefix.append(W @ prefix[-1])
-    suffix = [np.eye(weights[-1].shape[0])]         # suffix[k] = W_{L:L-k+1}
+    suffix = [np.eye(weights[-1].shape[0])]  # suffix[k] = W_{L:L-k+1}
     for W in reversed(weights):
         suffix.append(suffix[-1] @ W)
     return prefix, [suffix[L - ell] for ell in range(1, L + 1)]  # W_{L:l+1}, l = 1..L
@@ -23,8 +25,7 @@ def _prefix_suffix(weights):
 def layer_gradients(weights, Syy, Sxy, lam):
     prefix, suffix = _prefix_suffix(weights)
     G = prefix[-1] @ Syy - Sxy
-    return [S.T @ G @ P.T + lam * W
-            for W, S, P in zip(weights, suffix, prefix[:-1])]
+    return [S.T @ G @ P.T + lam * W for W, S, P in zip(weights, suffix, prefix[:-1])]
 
 
 def gradients_no_decay(weights, Syy, Sxy, lam):
@@ -56,7 +57,7 @@ def imbalance_after_step(weights, full_grads, eta, lam):
     for j in range(1, len(weights)):
         D = weights[j].T @ weights[j] - weights[j - 1] @ weights[j - 1].T
         Gn, Gj = full_grads[j], full_grads[j - 1]
-        out.append((1 - 2 * eta * lam) * D + eta ** 2 * (Gn.T @ Gn - Gj @ Gj.T))
+        out.append((1 - 2 * eta * lam) * D + eta**2 * (Gn.T @ Gn - Gj @ Gj.T))
     return out
 
 
@@ -65,13 +66,15 @@ def imbalance_old_factor(weights, full_grads, eta, lam):
     for j in range(1, len(weights)):
         D = weights[j].T @ weights[j] - weights[j - 1] @ weights[j - 1].T
         Gn, Gj = full_grads[j], full_grads[j - 1]
-        out.append((1 - eta * lam) ** 2 * D + eta ** 2 * (Gn.T @ Gn - Gj @ Gj.T))
+        out.append((1 - eta * lam) ** 2 * D + eta**2 * (Gn.T @ Gn - Gj @ Gj.T))
     return out
 
 
 def imbalance_no_second_order(weights, full_grads, eta, lam):
-    return [(1 - 2 * eta * lam) * (weights[j].T @ weights[j] - weights[j - 1] @ weights[j - 1].T)
-            for j in range(1, len(weights))]
+    return [
+        (1 - 2 * eta * lam) * (weights[j].T @ weights[j] - weights[j - 1] @ weights[j - 1].T)
+        for j in range(1, len(weights))
+    ]
 
 
 def imbalance_swapped_transposes(weights, full_grads, eta, lam):
@@ -81,7 +84,7 @@ def imbalance_swapped_transposes(weights, full_grads, eta, lam):
         Gn, Gj = full_grads[j], full_grads[j - 1]
         A = Gn @ Gn.T if Gn.shape[0] == Gn.shape[1] else Gn.T @ Gn
         B = Gj.T @ Gj if Gj.shape[0] == Gj.shape[1] else Gj @ Gj.T
-        out.append((1 - 2 * eta * lam) * D + eta ** 2 * (A - B))
+        out.append((1 - 2 * eta * lam) * D + eta**2 * (A - B))
     return out
 
 
@@ -116,17 +119,32 @@ def stub(*args):
 # --- tests --------------------------------------------------------------------------------------
 
 CASES = [
-    (ex.check_layer_gradients, layer_gradients,
-     [(gradients_no_decay, "right for lambda = 0 but not"),
-      (gradients_transposed, "expected"),
-      (gradients_wrong_order, "relative error")]),
-    (ex.check_imbalance_step, imbalance_after_step,
-     [(imbalance_old_factor, "(1 - eta lambda)^2"),
-      (imbalance_no_second_order, "eta^2 term is missing"),
-      (imbalance_swapped_transposes, "")]),
-    (ex.check_balanced_factorization, balanced_factorization,
-     [(unbalanced_factorization, "is not zero"),
-      (wrong_exponent_factorization, "not the given map")]),
+    (
+        ex.check_layer_gradients,
+        layer_gradients,
+        [
+            (gradients_no_decay, "right for lambda = 0 but not"),
+            (gradients_transposed, "expected"),
+            (gradients_wrong_order, "relative error"),
+        ],
+    ),
+    (
+        ex.check_imbalance_step,
+        imbalance_after_step,
+        [
+            (imbalance_old_factor, "(1 - eta lambda)^2"),
+            (imbalance_no_second_order, "eta^2 term is missing"),
+            (imbalance_swapped_transposes, ""),
+        ],
+    ),
+    (
+        ex.check_balanced_factorization,
+        balanced_factorization,
+        [
+            (unbalanced_factorization, "is not zero"),
+            (wrong_exponent_factorization, "not the given map"),
+        ],
+    ),
 ]
 
 
@@ -137,8 +155,7 @@ def test_reference_passes(check, solution, capsys):
     assert "passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("check, wrong, says",
-                         [(c, w, say) for c, _, ws in CASES for w, say in ws])
+@pytest.mark.parametrize("check, wrong, says", [(c, w, say) for c, _, ws in CASES for w, say in ws])
 def test_wrong_implementation_rejected(check, wrong, says, capsys):
     with pytest.raises(CheckFailed):
         check(wrong)

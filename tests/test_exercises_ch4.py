@@ -1,5 +1,6 @@
 """The checks of Lab 4's coding exercises pass the reference solutions and reject typical
 wrong implementations with feedback that names the failing property."""
+
 import numpy as np
 import pytest
 
@@ -38,7 +39,7 @@ def make_thresholds(exponent=None, swap=False):
         u = np.linspace(1e-6, 1.0, 100001)
 
         def phi(tau):
-            return 0.5 * (u - 1) ** 2 + 0.5 * tau * depth * u ** p
+            return 0.5 * (u - 1) ** 2 + 0.5 * tau * depth * u**p
 
         def has_local_min(tau):
             f = phi(tau)
@@ -56,24 +57,28 @@ def make_thresholds(exponent=None, swap=False):
 
         c_loc, c_glob = bisect(has_local_min), bisect(nonzero_wins)
         return (c_glob, c_loc) if swap else (c_loc, c_glob)
+
     return collapse_thresholds
 
 
 def two_layer_limit(AR, R, lam):
     U, sig, Vt = np.linalg.svd(AR, full_matrices=False)
-    w = np.maximum(0.0, (sig - lam) / sig ** 2)
+    w = np.maximum(0.0, (sig - lam) / sig**2)
     return R @ (Vt.T * w) @ U.T
 
 
 # ---------------------------------------------------------------- passing
 
 
-@pytest.mark.parametrize("checker, solution", [
-    (ex.check_representation_cost, representation_cost),
-    (ex.check_nonzero_minimizer, nonzero_minimizer),
-    (ex.check_collapse_thresholds, make_thresholds()),
-    (ex.check_two_layer_limit, two_layer_limit),
-])
+@pytest.mark.parametrize(
+    "checker, solution",
+    [
+        (ex.check_representation_cost, representation_cost),
+        (ex.check_nonzero_minimizer, nonzero_minimizer),
+        (ex.check_collapse_thresholds, make_thresholds()),
+        (ex.check_two_layer_limit, two_layer_limit),
+    ],
+)
 def test_reference_passes(checker, solution, capsys):
     fb = checker(solution)
     assert fb.passed and fb.implemented
@@ -82,11 +87,19 @@ def test_reference_passes(checker, solution, capsys):
     assert all(len(line) <= 79 for line in out.splitlines()), out
 
 
-@pytest.mark.parametrize("checker", [ex.check_representation_cost, ex.check_nonzero_minimizer,
-                                     ex.check_collapse_thresholds, ex.check_two_layer_limit])
+@pytest.mark.parametrize(
+    "checker",
+    [
+        ex.check_representation_cost,
+        ex.check_nonzero_minimizer,
+        ex.check_collapse_thresholds,
+        ex.check_two_layer_limit,
+    ],
+)
 def test_stub_is_not_implemented(checker, capsys):
     def stub(*args):
         raise NotImplementedError("Coding exercise 4.k: write the function")
+
     fb = checker(stub)
     assert not fb.passed and not fb.implemented
     assert "not implemented yet" in capsys.readouterr().out
@@ -110,6 +123,7 @@ def test_cost_wrong_exponent(capsys):
     def wrong(W, depth):
         sig = np.linalg.svd(W, compute_uv=False)
         return 0.5 * depth * float(np.sum(sig[sig > 1e-10] ** (1 / depth)))
+
     _rejects(ex.check_representation_cost, wrong, capsys, "exponent 1/L", "Lemma E (Lemma 4.2)")
 
 
@@ -117,12 +131,14 @@ def test_cost_missing_factor(capsys):
     def wrong(W, depth):
         sig = np.linalg.svd(W, compute_uv=False)
         return float(np.sum(sig[sig > 1e-10] ** (2 / depth)))
+
     _rejects(ex.check_representation_cost, wrong, capsys, "without the factor L/2")
 
 
 def test_cost_frobenius_norm(capsys):
     def wrong(W, depth):  # (L/2) ||W||_F^(2/L): right only for rank one
-        return 0.5 * depth * float(np.sum(W ** 2)) ** (1 / depth)
+        return 0.5 * depth * float(np.sum(W**2)) ** (1 / depth)
+
     _rejects(ex.check_representation_cost, wrong, capsys, "C_L(W)", "Lemma E")
 
 
@@ -130,6 +146,7 @@ def test_cost_no_rounding_threshold(capsys):
     def wrong(W, depth):
         sig = np.linalg.svd(W, compute_uv=False)
         return 0.5 * depth * float(np.sum(sig ** (2 / depth)))
+
     _rejects(ex.check_representation_cost, wrong, capsys, "rounding-level singular values")
 
 
@@ -147,6 +164,7 @@ def test_minimizer_returns_local_maximum(capsys):
             else:
                 hi = mid
         return 0.5 * (lo + hi) / sigma
+
     _rejects(ex.check_nonzero_minimizer, wrong, capsys, "local MAXIMUM", "Proposition 4.6")
 
 
@@ -155,43 +173,53 @@ def test_minimizer_global_instead_of_local(capsys):
 
     def wrong(sigma, lam, depth):
         return float(theory.spectral_limit(sigma, lam, depth, branch="global"))
+
     _rejects(ex.check_nonzero_minimizer, wrong, capsys, "global minimizer", "local threshold c_L")
 
 
 def test_minimizer_wrong_exponent(capsys):
     def wrong(sigma, lam, depth):  # penalty w^(1/L): f' = sigma(sigma w - 1) + (lam/2) w^(1/L-1)
         return nonzero_minimizer(sigma, lam / 2, 2 * depth) if depth > 2 else 0.0
+
     _rejects(ex.check_nonzero_minimizer, wrong, capsys, "is not 0 at your", "exponent 2/L")
 
 
 def test_thresholds_swapped(capsys):
-    _rejects(ex.check_collapse_thresholds, make_thresholds(swap=True), capsys, "swapped",
-             "c*_L < c_L")
+    _rejects(
+        ex.check_collapse_thresholds, make_thresholds(swap=True), capsys, "swapped", "c*_L < c_L"
+    )
 
 
 def test_thresholds_global_is_local(capsys):
     def wrong(depth):
         c_loc, _ = make_thresholds()(depth)
         return c_loc, c_loc
+
     _rejects(ex.check_collapse_thresholds, wrong, capsys, "is the local one c_L", "part 3")
 
 
 def test_thresholds_wrong_exponent(capsys):
-    _rejects(ex.check_collapse_thresholds, make_thresholds(exponent=lambda L: 1 / L), capsys,
-             "penalty w^(1/L)")
+    _rejects(
+        ex.check_collapse_thresholds,
+        make_thresholds(exponent=lambda L: 1 / L),
+        capsys,
+        "penalty w^(1/L)",
+    )
 
 
 def test_two_layer_ridge(capsys):
     def wrong(AR, R, lam):
         U, sig, Vt = np.linalg.svd(AR, full_matrices=False)
-        return R @ (Vt.T * (sig / (sig ** 2 + lam))) @ U.T
+        return R @ (Vt.T * (sig / (sig**2 + lam))) @ U.T
+
     _rejects(ex.check_two_layer_limit, wrong, capsys, "ridge (L = 1)", "Theorem 4.2")
 
 
 def test_two_layer_no_threshold(capsys):
     def wrong(AR, R, lam):
         U, sig, Vt = np.linalg.svd(AR, full_matrices=False)
-        return R @ (Vt.T * ((sig - lam) / sig ** 2)) @ U.T
+        return R @ (Vt.T * ((sig - lam) / sig**2)) @ U.T
+
     _rejects(ex.check_two_layer_limit, wrong, capsys, "go negative")
 
 
@@ -199,6 +227,7 @@ def test_two_layer_thresholds_the_oracle(capsys):
     def wrong(AR, R, lam):  # soft-thresholds the oracle's singular values 1/sigma_i
         U, sig, Vt = np.linalg.svd(AR, full_matrices=False)
         return R @ (Vt.T * np.maximum(0.0, 1 / sig - lam)) @ U.T
+
     _rejects(ex.check_two_layer_limit, wrong, capsys, "differs from W_lambda", "Theorem 4.2")
 
 
@@ -207,4 +236,5 @@ def test_two_layer_responds_off_subspace(capsys):
         U = np.linalg.svd(AR, full_matrices=False)[0]
         P_perp = np.eye(AR.shape[0]) - U @ U.T
         return two_layer_limit(AR, R, lam) + 0.1 * R @ np.ones((R.shape[1], AR.shape[0])) @ P_perp
+
     _rejects(ex.check_two_layer_limit, wrong, capsys, "W P_perp != 0", "Proposition 4.3")

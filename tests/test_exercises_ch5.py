@@ -1,4 +1,5 @@
 """Lab 5's coding exercises: each check passes a reference solution and rejects typical mistakes."""
+
 import numpy as np
 import pytest
 
@@ -9,7 +10,7 @@ from dlinv.exercises import ch5 as ex
 # ---- reference solutions (as in the lab) --------------------------------------------------------
 def mode_step(a, sigma, lam, L, eta):
     a = np.asarray(a, dtype=float)
-    return a - eta * (sigma * (sigma * a ** L - 1.0) * a ** (L - 1) + lam * a)
+    return a - eta * (sigma * (sigma * a**L - 1.0) * a ** (L - 1) + lam * a)
 
 
 def offsubspace_bound(t, eta, lam, B, W1_0, U):
@@ -28,12 +29,12 @@ def pl_ratio(weights, Y, X):
         fwd.append(W @ fwd[-1])
     E = fwd[-1]
     R = E @ Y - X
-    fit = np.sum(R ** 2) / (2 * N)
+    fit = np.sum(R**2) / (2 * N)
     G = R @ Y.T / N
     total, back = 0.0, G
     for j in range(len(weights) - 1, -1, -1):
         g = back @ fwd[j].T
-        total += np.sum(g ** 2)
+        total += np.sum(g**2)
         back = weights[j].T @ back
     return total / (2 * fit)
 
@@ -41,14 +42,14 @@ def pl_ratio(weights, Y, X):
 # ---- wrong implementations ------------------------------------------------------------------------
 def mode_step_wrong_sign(a, sigma, lam, L, eta):
     a = np.asarray(a, dtype=float)
-    return a + eta * (sigma * (sigma * a ** L - 1.0) * a ** (L - 1) + lam * a)
+    return a + eta * (sigma * (sigma * a**L - 1.0) * a ** (L - 1) + lam * a)
 
 
 def mode_step_e2e_penalty(a, sigma, lam, L, eta):  # weight decay on the end-to-end gain
     a = np.asarray(a, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         pen = np.where(a > 0, lam * a ** (2.0 / L - 1), 0.0)
-    return a - eta * (sigma * (sigma * a ** L - 1.0) * a ** (L - 1) + pen)
+    return a - eta * (sigma * (sigma * a**L - 1.0) * a ** (L - 1) + pen)
 
 
 def mode_step_eta_over_L(a, sigma, lam, L, eta):  # a missing factor: step eta / L
@@ -83,7 +84,7 @@ def pl_ratio_only_last_layer(weights, Y, X):  # forgets the sum over layers
     for W in weights[:-1]:
         prev = W @ prev
     g = G @ prev.T
-    return np.sum(g ** 2) / (np.sum(R ** 2) / N)
+    return np.sum(g**2) / (np.sum(R**2) / N)
 
 
 def pl_ratio_missing_half(weights, Y, X):  # divides by l instead of 2 l
@@ -96,16 +97,33 @@ def _stub(*args):
 
 # ---- tests ---------------------------------------------------------------------------------------
 CASES = [
-    (ex.check_mode_step, mode_step,
-     [(mode_step_wrong_sign, "matrix gradient step"), (mode_step_e2e_penalty, "fixed point"),
-      (mode_step_eta_over_L, "matrix gradient step")]),
-    (ex.check_offsubspace_bound, offsubspace_bound,
-     [(offsubspace_bound_squared, "(1 - eta lambda)^t"),
-      (offsubspace_bound_no_projection, "at t = 0")]),
-    (ex.check_phase3_time, phase3_time,
-     [(phase3_time_no_clip, "starts below eps"), (phase3_time_wrong_rate, "predicted time")]),
-    (ex.check_pl_ratio, pl_ratio,
-     [(pl_ratio_only_last_layer, "the ratio"), (pl_ratio_missing_half, "the ratio")]),
+    (
+        ex.check_mode_step,
+        mode_step,
+        [
+            (mode_step_wrong_sign, "matrix gradient step"),
+            (mode_step_e2e_penalty, "fixed point"),
+            (mode_step_eta_over_L, "matrix gradient step"),
+        ],
+    ),
+    (
+        ex.check_offsubspace_bound,
+        offsubspace_bound,
+        [
+            (offsubspace_bound_squared, "(1 - eta lambda)^t"),
+            (offsubspace_bound_no_projection, "at t = 0"),
+        ],
+    ),
+    (
+        ex.check_phase3_time,
+        phase3_time,
+        [(phase3_time_no_clip, "starts below eps"), (phase3_time_wrong_rate, "predicted time")],
+    ),
+    (
+        ex.check_pl_ratio,
+        pl_ratio,
+        [(pl_ratio_only_last_layer, "the ratio"), (pl_ratio_missing_half, "the ratio")],
+    ),
 ]
 
 

@@ -1,4 +1,5 @@
 """Lab 7's coding-exercise checks pass the reference solutions and reject typical mistakes."""
+
 import numpy as np
 import pytest
 
@@ -12,7 +13,7 @@ def error_terms(W, A, R, sigma):
     P_on = AR @ np.linalg.pinv(AR)
     P_off = np.eye(A.shape[0]) - P_on
     bias = np.linalg.norm(W @ AR - R) ** 2
-    return bias, sigma ** 2 * np.linalg.norm(W @ P_on) ** 2, sigma ** 2 * np.linalg.norm(W @ P_off) ** 2
+    return bias, sigma**2 * np.linalg.norm(W @ P_on) ** 2, sigma**2 * np.linalg.norm(W @ P_off) ** 2
 
 
 def oracle_noise_gain(A, R):
@@ -21,7 +22,7 @@ def oracle_noise_gain(A, R):
 
 def best_weight_decay(beta, c, rate, noise):
     def slope(lam):
-        return 2 * lam * beta ** 2 - 2 * rate * noise ** 2 * c ** 2 * np.exp(-2 * rate * lam)
+        return 2 * lam * beta**2 - 2 * rate * noise**2 * c**2 * np.exp(-2 * rate * lam)
 
     lo, hi = 0.0, 1.0
     while slope(hi) < 0:
@@ -36,9 +37,14 @@ def _stub(*args):
     raise NotImplementedError("Coding exercise 7.k: write it")
 
 
-@pytest.mark.parametrize("check,solution", [(ex.check_error_terms, error_terms),
-                                            (ex.check_oracle_noise_gain, oracle_noise_gain),
-                                            (ex.check_best_weight_decay, best_weight_decay)])
+@pytest.mark.parametrize(
+    "check,solution",
+    [
+        (ex.check_error_terms, error_terms),
+        (ex.check_oracle_noise_gain, oracle_noise_gain),
+        (ex.check_best_weight_decay, best_weight_decay),
+    ],
+)
 def test_reference_passes_and_stub_is_not_implemented(check, solution, capsys):
     assert check(solution).passed
     assert "passed" in capsys.readouterr().out
@@ -68,15 +74,23 @@ def test_error_terms_rejects_wrong(capsys):
     def projector_of_A(W, A, R, sigma):  # projects on range(A) = R^m: P_perp = 0
         P_on = A @ np.linalg.pinv(A)
         bias = np.linalg.norm(W @ A @ R - R) ** 2
-        return (bias, sigma ** 2 * np.linalg.norm(W @ P_on) ** 2,
-                sigma ** 2 * np.linalg.norm(W @ (np.eye(A.shape[0]) - P_on)) ** 2)
+        return (
+            bias,
+            sigma**2 * np.linalg.norm(W @ P_on) ** 2,
+            sigma**2 * np.linalg.norm(W @ (np.eye(A.shape[0]) - P_on)) ** 2,
+        )
 
     def bias_not_squared(W, A, R, sigma):
         b, on, off = error_terms(W, A, R, sigma)
         return np.sqrt(b), on, off
 
-    _rejects(ex.check_error_terms, sigma_not_squared, capsys, "multiply the noise terms by 4",
-             "Theorem 7.1")
+    _rejects(
+        ex.check_error_terms,
+        sigma_not_squared,
+        capsys,
+        "multiply the noise terms by 4",
+        "Theorem 7.1",
+    )
     _rejects(ex.check_error_terms, swapped, capsys, "noise through A S", "swap")
     _rejects(ex.check_error_terms, projector_of_A, capsys, "noise through A S")
     _rejects(ex.check_error_terms, bias_not_squared, capsys, "the bias")
@@ -103,7 +117,8 @@ def test_best_weight_decay_rejects_wrong(capsys):
 
     def wrong_argument(beta, c, rate, noise):  # forgot the square on rate in the argument
         from dlinv.robustness import lambert_w0
-        return float(lambert_w0(2 * rate * noise ** 2 * c ** 2 / beta ** 2) / (2 * rate))
+
+        return float(lambert_w0(2 * rate * noise**2 * c**2 / beta**2) / (2 * rate))
 
     def always_positive(beta, c, rate, noise):
         return best_weight_decay(beta, c, rate, noise) + 1e-3

@@ -3,6 +3,7 @@
 Lab 1 checks that the oracle is exact on S and blind to (AS)^perp (thm-oracle-exact) and that
 it is the smallest exact map (thm-oracle-min) with dlinv.exercises.ch1.oracle_claims and
 smallest_exact_claims. Fed the true oracle they pass; fed a wrong map they fail."""
+
 import numpy as np
 import pytest
 
@@ -24,9 +25,11 @@ def test_oracle_passes(P):
 @pytest.mark.parametrize("wrong", ["pinv", "off-subspace", "scaled"])
 def test_oracle_claims_reject_wrong_maps(P, wrong):
     g = np.random.default_rng(0)
-    W = {"pinv": P.pinv,
-         "off-subspace": P.oracle + 1e-6 * P.project_perp(g.standard_normal((P.d, P.m))),
-         "scaled": 1.001 * P.oracle}[wrong]
+    W = {
+        "pinv": P.pinv,
+        "off-subspace": P.oracle + 1e-6 * P.project_perp(g.standard_normal((P.d, P.m))),
+        "scaled": 1.001 * P.oracle,
+    }[wrong]
     with pytest.raises(AssertionError):
         ex.oracle_claims(P, W)
 
@@ -34,7 +37,9 @@ def test_oracle_claims_reject_wrong_maps(P, wrong):
 @pytest.mark.parametrize("wrong", ["off-subspace", "pinv"])
 def test_smallest_exact_rejects_a_wrong_candidate(P, wrong):
     g = np.random.default_rng(1)
-    W = {"off-subspace": P.oracle + 0.1 * P.project_perp(g.standard_normal((P.d, P.m))),
-         "pinv": P.pinv}[wrong]
+    W = {
+        "off-subspace": P.oracle + 0.1 * P.project_perp(g.standard_normal((P.d, P.m))),
+        "pinv": P.pinv,
+    }[wrong]
     with pytest.raises(AssertionError):
         ex.smallest_exact_claims(P, W)

@@ -4,6 +4,7 @@ Lab 2 checks that the limit W_inf = W* + W(0) P_perp of GD without weight decay 
 interpolant closest to W(0) (thm-gd-single, item 2) by comparing it with nearby interpolants
 W_inf + eps G P_perp, and Lemma A for one layer (lem-frozen-single) by comparing W(t) P_perp
 with (1 - eta lam)^t W(0) P_perp. Both pass on the truth and fail on wrong candidates."""
+
 import pytest
 
 import dlinv
@@ -29,9 +30,11 @@ def test_closest_interpolant_passes_for_the_gd_limit(setup):
 def test_closest_interpolant_fails_for_a_wrong_candidate(setup, wrong):
     P, D, W0 = setup
     W_other = dlinv.init_weights(P.d, P.m, width=None, depth=1, seed=4)[0]
-    cand = {"oracle": P.oracle,                                   # the limit from zero
-            "half off-subspace": P.oracle + 0.5 * P.project_perp(W0[0]),
-            "other start": P.oracle + P.project_perp(W_other)}[wrong]
+    cand = {
+        "oracle": P.oracle,  # the limit from zero
+        "half off-subspace": P.oracle + 0.5 * P.project_perp(W0[0]),
+        "other start": P.oracle + P.project_perp(W_other),
+    }[wrong]
     with pytest.raises(AssertionError, match="closer"):
         ex.closest_interpolant_gap(P, D, cand, W0[0])
 

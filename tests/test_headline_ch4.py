@@ -1,5 +1,6 @@
 """Chapter 4's headline checks can fail (issue 9, New C): fed a wrong threshold or a wrong
 exponent, the checks the lab runs raise."""
+
 import numpy as np
 import pytest
 
@@ -10,8 +11,9 @@ from dlinv.exercises import ch4
 
 @pytest.mark.parametrize("L", [3, 5, 8])
 def test_threshold_check_accepts_the_closed_forms(L):
-    out = collapse.verify_thresholds(L, theory.collapse_threshold(L),
-                                     theory.global_collapse_threshold(L))
+    out = collapse.verify_thresholds(
+        L, theory.collapse_threshold(L), theory.global_collapse_threshold(L)
+    )
     assert out["minima_below"] >= 1 and out["minima_above"] == 0
 
 
@@ -19,9 +21,12 @@ def test_threshold_check_accepts_the_closed_forms(L):
 @pytest.mark.parametrize("wrong", ["swapped", "local_for_global", "scaled", "exponent"])
 def test_threshold_check_rejects_wrong_thresholds(L, wrong):
     cL, cs = theory.collapse_threshold(L), theory.global_collapse_threshold(L)
-    claimed = {"swapped": (cs, cL), "local_for_global": (cL, cL),
-               "scaled": (1.01 * cL, cs),
-               "exponent": ch4.thresholds_by_bisection(L, exponent=1.0 / L)}[wrong]
+    claimed = {
+        "swapped": (cs, cL),
+        "local_for_global": (cL, cL),
+        "scaled": (1.01 * cL, cs),
+        "exponent": ch4.thresholds_by_bisection(L, exponent=1.0 / L),
+    }[wrong]
     with pytest.raises(AssertionError, match="threshold"):
         collapse.verify_thresholds(L, *claimed)
 
@@ -39,9 +44,14 @@ def test_schatten_check_accepts_lemma_e(L):
 
 
 @pytest.mark.parametrize("L", [2, 3, 5])
-@pytest.mark.parametrize("exponent, factor", [(lambda L: 1.0 / L, lambda L: L / 2),
-                                               (lambda L: 2.0 / L, lambda L: 1.0),
-                                               (lambda L: 1.0, lambda L: 1.0)])
+@pytest.mark.parametrize(
+    "exponent, factor",
+    [
+        (lambda L: 1.0 / L, lambda L: L / 2),
+        (lambda L: 2.0 / L, lambda L: 1.0),
+        (lambda L: 1.0, lambda L: 1.0),
+    ],
+)
 def test_schatten_check_rejects_wrong_exponent_or_factor(L, exponent, factor):
     W = _matrix()
     sig = np.linalg.svd(W, compute_uv=False)[:3]

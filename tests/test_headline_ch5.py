@@ -5,6 +5,7 @@ off-subspace decay) and the phase-3 theorem (``thm-phase3``) with functions of
 ``dlinv.convergence``. Each test below runs the check on a correct input (it passes) and on a
 wrong one (a wrong weight decay, a wrong rate, a wrong limit, a perturbed run): it fails.
 """
+
 import numpy as np
 import pytest
 
@@ -32,15 +33,16 @@ def test_aligned_run_passes(aligned):
     assert run.alignment.max() < 1e-12
     res = cv.check_aligned_modes(run.modes[:, -1, :], A0, sig, LAM, L, ETA)
     assert np.all(res["prediction"].converges)
-    assert cv.check_aligned_offsubspace(run.off, run.imbalance, run.modes, Theta, frames, ETA,
-                                        LAM) < 1e-8
+    assert (
+        cv.check_aligned_offsubspace(run.off, run.imbalance, run.modes, Theta, frames, ETA, LAM)
+        < 1e-8
+    )
 
 
 def test_aligned_limit_check_fails_on_wrong_weight_decay(aligned):
     problem, _, _, run = aligned
     with pytest.raises(AssertionError, match="predicted limit"):
-        cv.check_aligned_modes(run.modes[:, -1, :], A0, problem.singular_values, 1.2 * LAM, L,
-                               ETA)
+        cv.check_aligned_modes(run.modes[:, -1, :], A0, problem.singular_values, 1.2 * LAM, L, ETA)
 
 
 def test_aligned_limit_check_fails_on_wrong_depth(aligned):
@@ -55,14 +57,14 @@ def test_aligned_rate_check_fails_on_wrong_rate(aligned):
     problem, _, _, _ = aligned
     sig = problem.singular_values
     slow = cv.aligned_modes(A0, sig, LAM, L, 0.8 * ETA, 2 * STEPS)
-    cv.check_aligned_modes(slow, A0, sig, LAM, L, 0.8 * ETA)        # right rate: passes
+    cv.check_aligned_modes(slow, A0, sig, LAM, L, 0.8 * ETA)  # right rate: passes
     with pytest.raises(AssertionError, match="rate|bound"):
         cv.check_aligned_modes(slow, A0, sig, LAM, L, ETA)
 
 
 def test_aligned_collapse_check_fails_when_a_collapsing_mode_survives():
     sig = np.array([1.2, 0.9, 0.8])
-    lam = 0.4                                   # tau_i = lam sigma_i^(-1/2) vs c_4 = 0.385
+    lam = 0.4  # tau_i = lam sigma_i^(-1/2) vs c_4 = 0.385
     pred = cv.aligned_prediction(1.0, sig, lam, 4, 0.1)
     assert list(pred.converges) == [True, False, False]
     traj = cv.aligned_modes(1.0, sig, lam, 4, 0.1, 800)
@@ -78,12 +80,20 @@ def test_aligned_collapse_check_fails_when_a_collapsing_mode_survives():
 def test_aligned_offsubspace_check_fails_on_wrong_rate(aligned):
     _, frames, Theta, run = aligned
     with pytest.raises(AssertionError):
-        cv.check_aligned_offsubspace(run.off, run.imbalance, run.modes, Theta, frames, ETA,
-                                     1.1 * LAM)
+        cv.check_aligned_offsubspace(
+            run.off, run.imbalance, run.modes, Theta, frames, ETA, 1.1 * LAM
+        )
     t = np.arange(run.off.size)
     with pytest.raises(AssertionError, match="off-subspace"):
-        cv.check_aligned_offsubspace(run.off * (1 - ETA * LAM) ** (-0.05 * t), run.imbalance,
-                                     run.modes, Theta, frames, ETA, LAM)
+        cv.check_aligned_offsubspace(
+            run.off * (1 - ETA * LAM) ** (-0.05 * t),
+            run.imbalance,
+            run.modes,
+            Theta,
+            frames,
+            ETA,
+            LAM,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +101,18 @@ def fanin_run():
     problem = dlinv.random_problem(D, M, S, seed=0)
     data = dlinv.make_training_data(problem, 40, seed=1, whiten=True)
     lam, eta, steps = 0.1, 0.05, 3000
-    run = dlinv.train(problem, data, lam=lam, eta=eta, steps=steps, depth=L, width=W, seed=4,
-                      record_every=5, metrics=dlinv.ALL_METRICS)
+    run = dlinv.train(
+        problem,
+        data,
+        lam=lam,
+        eta=eta,
+        steps=steps,
+        depth=L,
+        width=W,
+        seed=4,
+        record_every=5,
+        metrics=dlinv.ALL_METRICS,
+    )
     h = run.history
     T3 = cv.phase_boundaries(h, 1e-3, eps=1e-2)["T3"]
     return h, lam, eta, T3
@@ -106,13 +126,19 @@ def test_phase3_check_passes_and_fails(fanin_run):
     assert T3 <= out["T3_pred"]
     # wrong rate: a weight decay twice too large makes the bound fail
     with pytest.raises(AssertionError):
-        cv.check_phase3_run(h.step, h["off_subspace"], h["suffix_norm"], first0,
-                            **{**kw, "lam": 2 * lam})
+        cv.check_phase3_run(
+            h.step, h["off_subspace"], h["suffix_norm"], first0, **{**kw, "lam": 2 * lam}
+        )
     # a perturbed run: an off-subspace response that decays more slowly
     slow = h["off_subspace"] * np.exp(0.2 * eta * lam * h.step)
     with pytest.raises(AssertionError):
         cv.check_phase3_run(h.step, slow, h["suffix_norm"], first0, **kw)
     # a measured time after the predicted one
     with pytest.raises(AssertionError, match="T3"):
-        cv.check_phase3_run(h.step, h["off_subspace"], h["suffix_norm"], first0,
-                            **{**kw, "T3_measured": int(out["T3_pred"]) + 50})
+        cv.check_phase3_run(
+            h.step,
+            h["off_subspace"],
+            h["suffix_norm"],
+            first0,
+            **{**kw, "T3_measured": int(out["T3_pred"]) + 50},
+        )

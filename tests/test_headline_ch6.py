@@ -1,5 +1,6 @@
 """Chapter 6's headline checks can fail (issue 9, New C): fed a wrong exponent, a perturbed
 network or a wrong rate, they raise."""
+
 import numpy as np
 import pytest
 
@@ -30,12 +31,12 @@ def test_spectrum_check_rejects_a_wrong_exponent(stationary):
     _, Ws, w = stationary
     sv = np.linalg.svd(Ws[0], compute_uv=False)
     with pytest.raises(AssertionError, match="w_i"):
-        sub.check_first_layer_spectrum(sv, w, L - 1)     # w_i^(1/2) instead of w_i^(1/3)
+        sub.check_first_layer_spectrum(sv, w, L - 1)  # w_i^(1/2) instead of w_i^(1/3)
 
 
 def test_spectrum_check_rejects_a_perturbed_layer(stationary):
     _, Ws, w = stationary
-    sv = np.linalg.svd(Ws[0] * 1.03, compute_uv=False)   # 3% off: beyond the 1% tolerance
+    sv = np.linalg.svd(Ws[0] * 1.03, compute_uv=False)  # 3% off: beyond the 1% tolerance
     with pytest.raises(AssertionError, match="differ"):
         sub.check_first_layer_spectrum(sv, w, L)
 
@@ -53,12 +54,21 @@ def test_spectrum_check_rejects_rank_above_s(stationary):
 def test_tail_band_rejects_a_wrong_rate():
     prob = dlinv.random_problem(20, 10, 2, seed=3)
     eta, lam, t = 0.05, 0.1, 200
-    r = dlinv.train(prob, dlinv.make_training_data(prob, 50, seed=4), lam=lam, eta=eta,
-                    steps=t, depth=3, width=12, seed=5, record_every=0)
+    r = dlinv.train(
+        prob,
+        dlinv.make_training_data(prob, 50, seed=4),
+        lam=lam,
+        eta=eta,
+        steps=t,
+        depth=3,
+        width=12,
+        seed=5,
+        record_every=0,
+    )
     M0 = np.linalg.svd(prob.project_perp(r.initial_weights[0]), compute_uv=False)
     sv = np.linalg.svd(r.weights[0], compute_uv=False)
     sub.check_tail_band(sv, *sub.first_layer_tail_band(M0, prob.s, eta, lam, t), prob.s)
-    with pytest.raises(AssertionError, match="below"):   # no weight decay: band too high
+    with pytest.raises(AssertionError, match="below"):  # no weight decay: band too high
         sub.check_tail_band(sv, *sub.first_layer_tail_band(M0, prob.s, eta, 0.0, t), prob.s)
-    with pytest.raises(AssertionError, match="above"):   # (1 - eta lam)^(2t): band too low
+    with pytest.raises(AssertionError, match="above"):  # (1 - eta lam)^(2t): band too low
         sub.check_tail_band(sv, *sub.first_layer_tail_band(M0, prob.s, eta, lam, 2 * t), prob.s)

@@ -5,6 +5,7 @@ The lab compares measured test errors with predictions that never look at the tr
 pseudo-inverse and the weight-decay limit ``W_lambda``, Lemma B with the channel model without
 weight decay, the two-rate model at a finite budget) through ``robustness.check_prediction``.
 """
+
 import numpy as np
 import pytest
 
@@ -46,8 +47,9 @@ def test_limit_closed_form_rejects_perturbed_map(prob):
     pred = np.array([robustness.limit_relative_error(prob, lam, L, x) for x in LEVELS])
     robustness.check_prediction(_measured(Wl, prob), pred, rtol=0.03, what="W_lambda")
     # the predictions at a finite budget tend to the limit
-    long = robustness.predicted_test_errors(prob, LEVELS, width=40, depth=L, eta=0.05,
-                                            budgets={lam: 10 ** 5})[lam]
+    long = robustness.predicted_test_errors(
+        prob, LEVELS, width=40, depth=L, eta=0.05, budgets={lam: 10**5}
+    )[lam]
     assert np.allclose(long, pred, rtol=1e-9)
     theta = np.random.default_rng(2).standard_normal((prob.d, prob.m))
     off = prob.project_perp(theta)
@@ -61,11 +63,22 @@ def test_no_weight_decay_channel_model(prob):
     half the off-subspace response, or a model without Lemma B's term, fails."""
     w, L = 40, 3
     data = dlinv.make_training_data(prob, 200, seed=1, whiten=True)
-    res = dlinv.train(prob, data, lam=0.0, eta=0.05, steps=300, depth=L, width=w, seed=2,
-                      record_every=0, metrics=())
+    res = dlinv.train(
+        prob,
+        data,
+        lam=0.0,
+        eta=0.05,
+        steps=300,
+        depth=L,
+        width=w,
+        seed=2,
+        record_every=0,
+        metrics=(),
+    )
     W = res.end_to_end
-    pred = robustness.predicted_test_errors(prob, LEVELS, width=w, depth=L, eta=0.05,
-                                            budgets={0.0: 300})[0.0]
+    pred = robustness.predicted_test_errors(
+        prob, LEVELS, width=w, depth=L, eta=0.05, budgets={0.0: 300}
+    )[0.0]
     meas = _measured(W, prob)
     assert robustness.check_prediction(meas, pred, rtol=0.12, what="no weight decay") < 0.12
     half = W - 0.5 * prob.project_perp(W)
@@ -81,11 +94,13 @@ def test_two_rate_model_rejects_wrong_rate(prob):
     with the single rate (1 - eta lam)^T for the random part (no factor L) fails."""
     w, L, lam, eta, T = 40, 3, 0.02, 0.05, 1500
     data = dlinv.make_training_data(prob, 200, seed=1, whiten=True)
-    res = dlinv.train(prob, data, lam=lam, eta=eta, steps=T, depth=L, width=w, seed=2,
-                      record_every=0, metrics=())
+    res = dlinv.train(
+        prob, data, lam=lam, eta=eta, steps=T, depth=L, width=w, seed=2, record_every=0, metrics=()
+    )
     off = metrics.off_subspace_norm(res.end_to_end, prob)
-    model = float(robustness.residual_offsubspace_model(prob, width=w, depth=L, lam=lam, eta=eta,
-                                                        steps=T))
+    model = float(
+        robustness.residual_offsubspace_model(prob, width=w, depth=L, lam=lam, eta=eta, steps=T)
+    )
     robustness.check_prediction(off, model, rtol=0.25, what="two-rate model")
     rest = robustness.expected_channel_split_at_init(prob.d, prob.m, prob.s, w)["rest"]
     q = 1 - eta * lam

@@ -1,4 +1,5 @@
 """The error decomposition (eq-error-decomposition) and the noise sweep, against Monte Carlo."""
+
 import numpy as np
 
 import dlinv
@@ -24,10 +25,14 @@ def test_error_decomposition_matches_monte_carlo():
 def test_noise_sweep_measured_agrees_with_prediction():
     P = dlinv.random_problem(40, 20, 4, seed=3)
     W = P.oracle + P.project_perp(np.random.default_rng(4).standard_normal((40, 20)))
-    sw = metrics.noise_sweep({"oracle": P.oracle, "pinv": P.pinv, "noisy": W}, P, [0.0, 0.05, 0.1],
-                             n=20000, seed=5)
+    sw = metrics.noise_sweep(
+        {"oracle": P.oracle, "pinv": P.pinv, "noisy": W}, P, [0.0, 0.05, 0.1], n=20000, seed=5
+    )
     for name in sw.measured:
         assert np.allclose(sw.measured[name], sw.predicted[name], rtol=0.03, atol=1e-12)
     assert sw.measured["oracle"][0] < 1e-12
     # the single-sample helper agrees too
-    assert abs(metrics.relative_test_error(W, P, 0.1, n=20000, seed=6) / sw.predicted["noisy"][2] - 1) < 0.03
+    assert (
+        abs(metrics.relative_test_error(W, P, 0.1, n=20000, seed=6) / sw.predicted["noisy"][2] - 1)
+        < 0.03
+    )

@@ -1,12 +1,14 @@
 """Chapter 3 claims: gradients, initialization statistics (Lemma B), balanced factorizations."""
+
 import numpy as np
 import pytest
 from conftest import rel
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dlinv
 from dlinv import theory
-from dlinv.network import loss, gradients
+from dlinv.network import gradients, loss
 
 
 def _fd_gradients(weights, data, lam, h=1e-6):
@@ -14,17 +16,25 @@ def _fd_gradients(weights, data, lam, h=1e-6):
     for l, W in enumerate(weights):
         g = np.zeros_like(W)
         for idx in np.ndindex(W.shape):
-            plus = [w.copy() for w in weights]; minus = [w.copy() for w in weights]
-            plus[l][idx] += h; minus[l][idx] -= h
+            plus = [w.copy() for w in weights]
+            minus = [w.copy() for w in weights]
+            plus[l][idx] += h
+            minus[l][idx] -= h
             g[idx] = (loss(plus, data, lam) - loss(minus, data, lam)) / (2 * h)
         out.append(g)
     return out
 
 
 @settings(max_examples=12, deadline=None)
-@given(depth=st.integers(1, 4), width=st.integers(2, 6), s=st.integers(1, 2),
-       extra_m=st.integers(1, 3), extra_d=st.integers(1, 3), lam=st.sampled_from([0.0, 0.1]),
-       seed=st.integers(0, 10_000))
+@given(
+    depth=st.integers(1, 4),
+    width=st.integers(2, 6),
+    s=st.integers(1, 2),
+    extra_m=st.integers(1, 3),
+    extra_d=st.integers(1, 3),
+    lam=st.sampled_from([0.0, 0.1]),
+    seed=st.integers(0, 10_000),
+)
 def test_gradients_match_central_differences(depth, width, s, extra_m, extra_d, lam, seed):
     m = s + extra_m
     d = m + extra_d
@@ -56,22 +66,32 @@ def test_lemma_b_initial_offsubspace_norm_over_seeds():
     P = dlinv.random_problem(40, 20, 4, seed=0)
     predicted = theory.expected_initial_offsubspace_sq(40, 20, 4)
     for depth, width in [(1, None), (2, 16), (3, 64), (5, 32)]:
-        vals = [np.sum(P.project_perp(dlinv.end_to_end(
-            dlinv.init_weights(40, 20, width=width, depth=depth, seed=k))) ** 2) for k in range(400)]
+        vals = [
+            np.sum(
+                P.project_perp(
+                    dlinv.end_to_end(dlinv.init_weights(40, 20, width=width, depth=depth, seed=k))
+                )
+                ** 2
+            )
+            for k in range(400)
+        ]
         assert abs(np.mean(vals) / predicted - 1) < 0.05, (depth, width, np.mean(vals), predicted)
-    first = [np.sum(P.project_perp(dlinv.init_weights(40, 20, width=64, depth=3, seed=k)[0]) ** 2)
-             for k in range(200)]
+    first = [
+        np.sum(P.project_perp(dlinv.init_weights(40, 20, width=64, depth=3, seed=k)[0]) ** 2)
+        for k in range(200)
+    ]
     assert abs(np.mean(first) / theory.expected_first_layer_offsubspace_sq(64, 20, 4) - 1) < 0.05
 
 
 @pytest.mark.parametrize("depth", [2, 3, 5])
 def test_balanced_factorization_attains_the_schatten_cost(depth):
     g = np.random.default_rng(1)
-    W = g.standard_normal((6, 4)) @ np.diag([3.0, 1.0, 0.5, 0.0]) @ g.standard_normal((4, 5))  # rank 3
+    # rank 3
+    W = g.standard_normal((6, 4)) @ np.diag([3.0, 1.0, 0.5, 0.0]) @ g.standard_normal((4, 5))
     F = dlinv.balanced_factorization(W, depth=depth, width=7, seed=2)
     assert rel(dlinv.end_to_end(F), W) < 1e-12
     assert max(dlinv.imbalances(F)) < 1e-12
-    cost = 0.5 * sum(np.sum(f ** 2) for f in F)
+    cost = 0.5 * sum(np.sum(f**2) for f in F)
     assert abs(cost - theory.schatten_cost(W, depth)) < 1e-12 * cost
     # random factorizations of the same matrix never cost less (Lemma E)
     for k in range(200):
@@ -81,7 +101,7 @@ def test_balanced_factorization_attains_the_schatten_cost(depth):
             G[l] = M @ G[l]
             G[l + 1] = G[l + 1] @ np.linalg.inv(M)
         assert rel(dlinv.end_to_end(tuple(G)), W) < 1e-9
-        assert 0.5 * sum(np.sum(f ** 2) for f in G) >= cost * (1 - 1e-12)
+        assert 0.5 * sum(np.sum(f**2) for f in G) >= cost * (1 - 1e-12)
 
 
 def test_init_schemes():

@@ -1,4 +1,5 @@
 """The version and the repository URL are stated once and agree everywhere (scripts/release.py)."""
+
 import importlib.util
 from pathlib import Path
 
@@ -23,7 +24,11 @@ def test_check_detects_a_stale_copy(tmp_path, monkeypatch):
     for name in ("_config.yml", "pyproject.toml", "CHANGELOG.md", "dlinv/__init__.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text((ROOT / name).read_text())
-    cff = (ROOT / "CITATION.cff").read_text().replace(f"version: {dlinv.__version__}", "version: 9.9.9")
+    cff = (
+        (ROOT / "CITATION.cff")
+        .read_text()
+        .replace(f"version: {dlinv.__version__}", "version: 9.9.9")
+    )
     (tmp_path / "CITATION.cff").write_text(cff)
     lab = tmp_path / "chapters" / "01-x" / "lab.ipynb"
     lab.parent.mkdir(parents=True)

@@ -1,5 +1,6 @@
 """The ReLU network of Chapter 8: backprop against finite differences, the fast loop against it,
 and the first-layer Lemma A, which holds exactly for ReLU networks too."""
+
 import numpy as np
 import pytest
 from conftest import rel
@@ -18,8 +19,10 @@ def test_relu_gradients_match_central_differences(depth):
     for l, Wl in enumerate(W):
         num = np.zeros_like(Wl)
         for idx in np.ndindex(Wl.shape):
-            plus = [w.copy() for w in W]; minus = [w.copy() for w in W]
-            plus[l][idx] += h; minus[l][idx] -= h
+            plus = [w.copy() for w in W]
+            minus = [w.copy() for w in W]
+            plus[l][idx] += h
+            minus[l][idx] -= h
             num[idx] = (relu.relu_loss(plus, D, 0.1) - relu.relu_loss(minus, D, 0.1)) / (2 * h)
         assert rel(g[l], num) < 1e-6  # ReLU kinks are hit with probability 0 at random points
 

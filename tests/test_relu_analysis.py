@@ -1,6 +1,7 @@
 """Chapter 8 tools: checkpointed training equals one run, Jacobians match finite differences,
 the linearized decomposition reduces to the linear one, the sensitivity bound holds, the
 per-neuron balance recursion is exact, and linear maps are computed exactly by ReLU networks."""
+
 import numpy as np
 import pytest
 from conftest import rel
@@ -34,10 +35,13 @@ def test_checkpoints_equal_one_run(prob):
 def test_checkpoints_bad_input(prob):
     P, D = prob
     with pytest.raises(ValueError, match="increasing"):
-        ra.train_relu_checkpoints(P, D, checkpoints=[10, 5], lam=0.0, eta=0.05, depth=2, width=4, seed=0)
+        ra.train_relu_checkpoints(
+            P, D, checkpoints=[10, 5], lam=0.0, eta=0.05, depth=2, width=4, seed=0
+        )
     with pytest.raises(ValueError, match="init"):
-        ra.train_relu_checkpoints(P, D, checkpoints=[5], lam=0.0, eta=0.05, depth=2, width=4, seed=0,
-                                  init="xavier")
+        ra.train_relu_checkpoints(
+            P, D, checkpoints=[5], lam=0.0, eta=0.05, depth=2, width=4, seed=0, init="xavier"
+        )
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 4])
@@ -87,12 +91,17 @@ def test_sensitivity_of_linear_maps_and_the_bound(prob):
         s_lin = ra.subspace_sensitivity((Wmap,), P, 0.3, n=4000, seed=1, part=part)
         assert abs(s_lin / np.linalg.norm(Wmap @ proj) - 1) < 0.05  # Monte Carlo, 4000 samples
         # linear: independent of the noise level (up to rounding)
-        assert abs(ra.subspace_sensitivity((Wmap,), P, 3.0, n=4000, seed=1, part=part) / s_lin - 1) < 1e-10
+        assert (
+            abs(ra.subspace_sensitivity((Wmap,), P, 3.0, n=4000, seed=1, part=part) / s_lin - 1)
+            < 1e-10
+        )
     W = relu.init_relu_weights(12, 8, width=9, depth=3, seed=0)
     for part in ("perp", "signal"):
         bound = ra.sensitivity_bound(W, P, n=200, seed=2, part=part)
         for noise in (0.01, 1.0, 100.0):
-            assert ra.subspace_sensitivity(W, P, noise, n=200, seed=2, part=part) <= bound * (1 + 1e-12)
+            assert ra.subspace_sensitivity(W, P, noise, n=200, seed=2, part=part) <= bound * (
+                1 + 1e-12
+            )
     # a first layer that annihilates (AS)^perp gives a network with zero off-subspace sensitivity
     W0 = (W[0] @ P.P_signal,) + W[1:]
     assert ra.subspace_sensitivity(W0, P, 0.5, n=50, seed=3) < 1e-14
@@ -106,20 +115,31 @@ def test_neuron_balance_recursion_is_exact(prob):
     terms cancel; one GD step then changes delta_l exactly as the recursion says."""
     P, D = prob
     eta, lam = 0.07, 0.3
-    W = relu.train_relu(P, D, lam=0.0, eta=0.05, steps=5, depth=4, width=9, seed=1, record_every=0).weights
+    W = relu.train_relu(
+        P, D, lam=0.0, eta=0.05, steps=5, depth=4, width=9, seed=1, record_every=0
+    ).weights
     G = relu.relu_gradients(W, D, 0.0)
     for l in range(3):
         assert rel(np.diag(G[l] @ W[l].T), np.diag(W[l + 1].T @ G[l + 1])) < 1e-12
     W1 = [(1 - eta * lam) * w - eta * g for w, g in zip(W, G)]
     before, after = ra.neuron_imbalance(W), ra.neuron_imbalance(W1)
     for l in range(3):
-        pred = (1 - eta * lam) ** 2 * before[l] + eta ** 2 * (np.sum(G[l + 1] ** 2, 0) - np.sum(G[l] ** 2, 1))
+        pred = (1 - eta * lam) ** 2 * before[l] + eta**2 * (
+            np.sum(G[l + 1] ** 2, 0) - np.sum(G[l] ** 2, 1)
+        )
         assert rel(after[l], pred) < 1e-12
+
     # the off-diagonal part of D_l is NOT governed by the recursion (first-order change)
-    Dl = lambda Ws, l: Ws[l + 1].T @ Ws[l + 1] - Ws[l] @ Ws[l].T
-    off = lambda M: M - np.diag(np.diag(M))
+    def Dl(Ws, l):
+        return Ws[l + 1].T @ Ws[l + 1] - Ws[l] @ Ws[l].T
+
+    def off(M):
+        return M - np.diag(np.diag(M))
+
     change = off(Dl(W1, 1)) - (1 - eta * lam) ** 2 * off(Dl(W, 1))
-    assert np.linalg.norm(change) > 10 * eta ** 2 * (np.linalg.norm(G[1]) ** 2 + np.linalg.norm(G[2]) ** 2)
+    assert np.linalg.norm(change) > 10 * eta**2 * (
+        np.linalg.norm(G[1]) ** 2 + np.linalg.norm(G[2]) ** 2
+    )
 
 
 @pytest.mark.parametrize("depth", [2, 3, 5])
@@ -168,9 +188,19 @@ def test_linearized_decomposition_in_blocks_equals_direct(prob):
     dec = ra.linearized_decomposition(W, P, n=n, seed=5)
     X, _ = ra._test_set(P, n, 5)
     Y = P.A @ X
-    on = sum(np.sum(ra.relu_jvp(W, Y, np.repeat(P.U[:, [k]], n, axis=1))[1] ** 2) for k in range(P.s))
+    on = sum(
+        np.sum(ra.relu_jvp(W, Y, np.repeat(P.U[:, [k]], n, axis=1))[1] ** 2) for k in range(P.s)
+    )
     Q = ra._perp_basis(P)
     assert np.allclose(Q.T @ Q, np.eye(P.m - P.s)) and np.allclose(P.U.T @ Q, 0)
-    off = sum(np.sum(ra.relu_jvp(W, Y, np.repeat(Q[:, [k]], n, axis=1))[1] ** 2) for k in range(Q.shape[1]))
-    assert abs(dec["on_noise"] / (on / n) - 1) < 1e-12 and abs(dec["off_noise"] / (off / n) - 1) < 1e-12
-    assert abs(dec["bias"] - np.sum((relu.relu_forward(W, Y) - X) ** 2) / n) < 1e-12 * max(1.0, dec["bias"])
+    off = sum(
+        np.sum(ra.relu_jvp(W, Y, np.repeat(Q[:, [k]], n, axis=1))[1] ** 2)
+        for k in range(Q.shape[1])
+    )
+    assert (
+        abs(dec["on_noise"] / (on / n) - 1) < 1e-12
+        and abs(dec["off_noise"] / (off / n) - 1) < 1e-12
+    )
+    assert abs(dec["bias"] - np.sum((relu.relu_forward(W, Y) - X) ** 2) / n) < 1e-12 * max(
+        1.0, dec["bias"]
+    )

@@ -1,5 +1,6 @@
 """Tests of dlinv.representation: random factorizations, their cost, and balancing descent
 (Chapter 4, Lemma lem-schatten)."""
+
 import numpy as np
 import pytest
 
@@ -16,13 +17,17 @@ def _low_rank(d=8, m=6, r=3, seed=0):
 def test_factorization_cost_is_half_sum_of_squares():
     g = np.random.default_rng(1)
     Ws = [g.standard_normal((4, 3)), g.standard_normal((5, 4))]
-    assert rep.factorization_cost(Ws) == pytest.approx(0.5 * sum(np.sum(W ** 2) for W in Ws), rel=1e-14)
+    assert rep.factorization_cost(Ws) == pytest.approx(
+        0.5 * sum(np.sum(W**2) for W in Ws), rel=1e-14
+    )
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 5])
 @pytest.mark.parametrize("extra_rank", [True, False])
 @pytest.mark.parametrize("width", [3, 4, 7])  # = rank, between rank and m, > m
-def test_random_factorization_reproduces_the_matrix_and_costs_at_least_lemma_E(depth, extra_rank, width):
+def test_random_factorization_reproduces_the_matrix_and_costs_at_least_lemma_E(
+    depth, extra_rank, width
+):
     W = _low_rank()
     Ws = rep.random_factorization(W, depth=depth, width=width, seed=2, extra_rank=extra_rank)
     assert len(Ws) == depth

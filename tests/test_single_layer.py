@@ -1,5 +1,6 @@
 """dlinv.single_layer (Chapter 2): the closed-form GD trajectory against dlinv.train, its limits,
 the general ridge bias, the ridge/oracle crossing, and bad input."""
+
 import numpy as np
 import pytest
 from conftest import rel
@@ -33,7 +34,14 @@ def test_trajectory_vectorized_and_metrics(small, W0):
     assert rel(stack[0], W0[0]) < 1e-14
     r = dlinv.train(P, D, lam=lam, eta=eta, steps=50, init=W0, record_every=5)
     ex = single_layer.trajectory_metrics(P, D, W0, lam, eta, r.history.step)
-    for name in ("loss", "fit", "on_subspace", "off_subspace", "off_subspace_first", "oracle_distance"):
+    for name in (
+        "loss",
+        "fit",
+        "on_subspace",
+        "off_subspace",
+        "off_subspace_first",
+        "oracle_distance",
+    ):
         assert np.allclose(ex[name], r.history[name], rtol=1e-10, atol=1e-13), name
 
 
@@ -91,11 +99,14 @@ def test_ridge_oracle_crossing(small_white):
     P, D = small_white
     lam = 0.1
     sc = single_layer.ridge_oracle_crossing(P, lam)
-    q = P.singular_values ** 2
+    q = P.singular_values**2
     a = lam * q / (2 * q + lam)
-    assert a.min() - 1e-15 <= sc ** 2 <= a.max() + 1e-15 < lam / 2
+    assert a.min() - 1e-15 <= sc**2 <= a.max() + 1e-15 < lam / 2
     W = theory.ridge_solution(D, lam)
-    e = lambda Wm, sigma: metrics.error_decomposition(Wm, P, sigma)["total"]
+
+    def e(Wm, sigma):
+        return metrics.error_decomposition(Wm, P, sigma)["total"]
+
     assert abs(e(W, sc) - e(P.oracle, sc)) < 1e-12
     assert e(W, 1.1 * sc) < e(P.oracle, 1.1 * sc) and e(W, 0.9 * sc) > e(P.oracle, 0.9 * sc)
 

@@ -1,6 +1,7 @@
 """The static explorers (dlinv.widgets.static): the grid rows are the live explorers' numbers, the
 specification is valid Vega-Lite, the HTML block is self-contained, and each page says which kind
 of explorer it is. The browser behaviour is checked by checks/test_static_explorers.py."""
+
 import json
 import re
 
@@ -18,11 +19,15 @@ SMALL = {"width": (2, 16), "depth": (1, 3), "lam": (0.0, 0.03, 1.0)}
 
 @pytest.fixture(scope="module")
 def explorers():
-    return {"training": static.static_training_explorer(grid=SMALL, steps=200),
-            "tradeoff": static.static_tradeoff_explorer(grid={"steps": (100, 300), "noise": (0.0, 0.2),
-                                                              "depth": (1, 3)}),
-            "collapse": static.static_collapse_explorer(grid={"depth": (1, 3, 5), "lam": (0.0, 0.3, 1.5),
-                                                              "sigma": (0.5, 1.0)})}
+    return {
+        "training": static.static_training_explorer(grid=SMALL, steps=200),
+        "tradeoff": static.static_tradeoff_explorer(
+            grid={"steps": (100, 300), "noise": (0.0, 0.2), "depth": (1, 3)}
+        ),
+        "collapse": static.static_collapse_explorer(
+            grid={"depth": (1, 3, 5), "lam": (0.0, 0.3, 1.5), "sigma": (0.5, 1.0)}
+        ),
+    }
 
 
 def test_default_grids_span_the_regimes():
@@ -33,7 +38,9 @@ def test_default_grids_span_the_regimes():
     problem, _ = widgets.default_problem()
     for L in g["depth"]:
         if L >= 3:
-            assert g["lam"][-1] > theory.collapse_threshold(L) * problem.singular_values.max() ** (2 / L)
+            assert g["lam"][-1] > theory.collapse_threshold(L) * problem.singular_values.max() ** (
+                2 / L
+            )
 
 
 @pytest.mark.parametrize("name", ["training", "tradeoff", "collapse"])
@@ -60,7 +67,9 @@ def test_training_rows_are_the_live_explorers_numbers(explorers):
     d = live.measure(width=16, depth=3, lam=0.03, steps=200).data
     row = ex.row([1, 1, 1])
     np.testing.assert_allclose(row["sv"], np.maximum(d["singular_values"], 1e-6), rtol=1e-3)
-    np.testing.assert_allclose(row["limw"], np.maximum(np.sort(d["limit_w"])[::-1], 1e-6), rtol=1e-3)
+    np.testing.assert_allclose(
+        row["limw"], np.maximum(np.sort(d["limit_w"])[::-1], 1e-6), rtol=1e-3
+    )
     assert row["limit"] == pytest.approx(d["limit_bias"], rel=1e-3)
     np.testing.assert_allclose(row["p_tr"], d["sweep"].predicted["trained network"], rtol=1e-3)
     # Lemma A overlay: the law is the measured first-layer norm, exactly (to the 4 digits kept)
@@ -76,11 +85,14 @@ def test_training_rows_are_the_live_explorers_numbers(explorers):
 
 def test_collapse_rows_match_the_closed_forms(explorers):
     ex = explorers["collapse"]
-    row = ex.row([1, 1, 1])   # L = 3, lam = 0.3, sigma = 1
+    row = ex.row([1, 1, 1])  # L = 3, lam = 0.3, sigma = 1
     w_loc = float(theory.spectral_limit(1.0, 0.3, 3, branch="nonzero"))
     assert row["u"] == pytest.approx(w_loc, rel=1e-3)
     assert row["cL"] == pytest.approx(theory.collapse_threshold(3), rel=1e-3)
-    assert ex.readouts[row["key"]] == widgets.CollapseExplorer().measure(depth=3, lam=0.3, sigma=1.0).readout
+    assert (
+        ex.readouts[row["key"]]
+        == widgets.CollapseExplorer().measure(depth=3, lam=0.3, sigma=1.0).readout
+    )
 
 
 def test_tradeoff_rows_match_the_live_explorer(explorers):

@@ -5,6 +5,7 @@ chapters and of the appendix must have exactly one row in chapters/appendix/stat
 status is one of STATUSES; the page must not list a label that no longer exists. A new result
 cannot be added without saying what its status is.
 """
+
 import re
 import sys
 from pathlib import Path
@@ -13,10 +14,17 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "chapters" / "appendix" / "status.md"
 KINDS = ("theorem", "lemma", "proposition", "corollary", "conjecture", "remark")
 STATUSES = {
-    "proved", "proved under hypotheses on the trajectory", "classical (cited)",
-    "heuristic", "conjecture", "numerical observation", "commentary",
+    "proved",
+    "proved under hypotheses on the trajectory",
+    "classical (cited)",
+    "heuristic",
+    "conjecture",
+    "numerical observation",
+    "commentary",
 }
-DIRECTIVE = re.compile(r"^(`{3,}|:{3,})\{prf:(" + "|".join(KINDS) + r")\}[^\n]*\n((?::[^\n]*\n)*)", re.M)
+DIRECTIVE = re.compile(
+    r"^(`{3,}|:{3,})\{prf:(" + "|".join(KINDS) + r")\}[^\n]*\n((?::[^\n]*\n)*)", re.M
+)
 ROW = re.compile(r"^\|\s*\{prf:ref\}`([^`]+)`\s*\|[^|]*\|\s*([^|]+?)\s*\|", re.M)
 
 
@@ -61,7 +69,9 @@ def test_commentary_is_for_remarks_only():
     r = rows()
     for label, (_, kind) in results().items():
         if r.get(label) == "commentary":
-            assert kind == "remark", f"{label} is a {kind}: a result needs a status, not 'commentary'"
+            assert kind == "remark", (
+                f"{label} is a {kind}: a result needs a status, not 'commentary'"
+            )
 
 
 def test_conjectures_are_labelled_conjecture():

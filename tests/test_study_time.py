@@ -1,4 +1,5 @@
 """The instructors' schedule is computed from the pages: chapters/study-time.md is up to date."""
+
 import importlib.util
 from pathlib import Path
 
@@ -10,7 +11,8 @@ spec.loader.exec_module(study_time)
 
 def test_schedule_is_up_to_date():
     assert study_time.OUT.read_text(encoding="utf-8") == study_time.page(), (
-        "run: python scripts/study_time.py --write")
+        "run: python scripts/study_time.py --write"
+    )
 
 
 def test_ten_weeks_cover_every_chapter():

@@ -1,4 +1,5 @@
 """Tests of dlinv.subspaces (Chapter 6: principal angles, effective rank, the encoding theorem)."""
+
 import numpy as np
 import pytest
 
@@ -138,7 +139,7 @@ def test_balanced_closed_form_is_stationary_and_encodes(small, depth):
     assert diag["range_perp"] < 1e-12 and diag["first_perp"] < 1e-12 and diag["last_perp"] < 1e-12
     assert diag["imbalance"] < 1e-12 and diag["limit_distance"] < 1e-12
     w = theory.spectral_limit(prob.singular_values, lam, depth, "nonzero")
-    assert np.allclose(np.sort(diag["sv_first"][:prob.s]), np.sort(w ** (1 / depth)), rtol=1e-10)
+    assert np.allclose(np.sort(diag["sv_first"][: prob.s]), np.sort(w ** (1 / depth)), rtol=1e-10)
     assert sub.effective_rank(diag["sv_e2e"]) == prob.s
 
 
@@ -146,15 +147,25 @@ def test_gd_limit_satisfies_encoding_theorem(small):
     """Gradient descent with weight decay converges to a point with the structure of the theorem."""
     prob, data = small
     lam, eta, L = 0.1, 0.05, 3
-    tr = sub.track(prob, data, lam=lam, eta=eta, steps=4000, checkpoint_every=4000, depth=L,
-                   width=12, seed=4, limit=theory.regularized_limit(prob, lam, L, "nonzero"))
+    tr = sub.track(
+        prob,
+        data,
+        lam=lam,
+        eta=eta,
+        steps=4000,
+        checkpoint_every=4000,
+        depth=L,
+        width=12,
+        seed=4,
+        limit=theory.regularized_limit(prob, lam, L, "nonzero"),
+    )
     W = tr.result.weights
     assert max(np.linalg.norm(g) for g in dlinv.gradients(W, data, lam)) < 1e-6
     E = tr.result.end_to_end
     Q = np.eye(prob.d) - prob.R @ prob.R.T
-    assert np.linalg.norm(Q @ W[-1]) < 1e-5            # (ii) range(W_L) in S
+    assert np.linalg.norm(Q @ W[-1]) < 1e-5  # (ii) range(W_L) in S
     assert np.linalg.norm(prob.project_perp(W[0])) < 1e-5  # (i) W_1 P_perp = 0
-    assert sub.effective_rank(E) == prob.s             # (iii)
+    assert sub.effective_rank(E) == prob.s  # (iii)
     assert tr["limit_distance"][-1] < 1e-5
 
 
@@ -163,8 +174,18 @@ def test_gd_limit_satisfies_encoding_theorem(small):
 def test_first_layer_band_and_last_layer_contraction(small, lam):
     prob, data = small
     eta = 0.05
-    tr = sub.track(prob, data, lam=lam, eta=eta, steps=60, checkpoint_every=1, depth=3, width=25,
-                   seed=5, record_every=1)
+    tr = sub.track(
+        prob,
+        data,
+        lam=lam,
+        eta=eta,
+        steps=60,
+        checkpoint_every=1,
+        depth=3,
+        width=25,
+        seed=5,
+        record_every=1,
+    )
     W0 = tr.initial_weights
     E0sv = np.linalg.svd(prob.project_perp(W0[0]), compute_uv=False)
     s = prob.s
@@ -172,13 +193,15 @@ def test_first_layer_band_and_last_layer_contraction(small, lam):
         sv = tr["sv_first"][i]
         lo, hi = sub.first_layer_tail_band(E0sv, s, eta, lam, int(t))
         n = lo.size
-        assert np.all(sv[s:s + n] >= lo * (1 - 1e-9) - 1e-13)
-        assert np.all(sv[s:s + n] <= hi * (1 + 1e-9) + 1e-13)
+        assert np.all(sv[s : s + n] >= lo * (1 - 1e-9) - 1e-13)
+        assert np.all(sv[s : s + n] <= hi * (1 + 1e-9) + 1e-13)
         c = (1 - eta * lam) ** t
-        assert np.all(sv[:E0sv.size] >= c * E0sv * (1 - 1e-9) - 1e-13)
+        assert np.all(sv[: E0sv.size] >= c * E0sv * (1 - 1e-9) - 1e-13)
     # Lemma A is exact
     c = (1 - eta * lam) ** tr.history.step
-    assert np.allclose(tr.history["off_subspace_first"], c * tr.history["off_subspace_first"][0], rtol=1e-9)
+    assert np.allclose(
+        tr.history["off_subspace_first"], c * tr.history["off_subspace_first"][0], rtol=1e-9
+    )
     # Lemma lem-ch6-last-layer: one-step contraction by (1 - eta lam) under its step condition
     assert np.all(eta * tr["curvature"] <= 2 * (1 - eta * lam))
     ratios = tr["last_perp"][1:] / tr["last_perp"][:-1]
@@ -199,10 +222,33 @@ def test_track_equals_single_run(small):
 def test_track_validation(small):
     prob, data = small
     with pytest.raises(ValueError, match="numeric eta"):
-        sub.track(prob, data, lam=0.1, eta="auto", steps=10, checkpoint_every=5, depth=2, width=5, seed=0)
+        sub.track(
+            prob, data, lam=0.1, eta="auto", steps=10, checkpoint_every=5, depth=2, width=5, seed=0
+        )
     with pytest.raises(ValueError, match="multiple"):
-        sub.track(prob, data, lam=0.1, eta=0.05, steps=10, checkpoint_every=5, record_every=3,
-                  depth=2, width=5, seed=0)
+        sub.track(
+            prob,
+            data,
+            lam=0.1,
+            eta=0.05,
+            steps=10,
+            checkpoint_every=5,
+            record_every=3,
+            depth=2,
+            width=5,
+            seed=0,
+        )
     with pytest.raises(ValueError, match="unknown metrics"):
-        sub.track(prob, data, lam=0.1, eta=0.05, steps=10, checkpoint_every=5, record_every=5,
-                  depth=2, width=5, seed=0, metrics=("nope",))
+        sub.track(
+            prob,
+            data,
+            lam=0.1,
+            eta=0.05,
+            steps=10,
+            checkpoint_every=5,
+            record_every=5,
+            depth=2,
+            width=5,
+            seed=0,
+            metrics=("nope",),
+        )

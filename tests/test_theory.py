@@ -1,4 +1,5 @@
 """Closed forms of dlinv.theory checked independently (brute force, Monte Carlo, identities)."""
+
 import numpy as np
 import pytest
 
@@ -21,8 +22,10 @@ def test_spectral_limit_is_the_global_minimizer(depth, lam):
 
 def test_closed_forms_for_depth_one_and_two():
     sig = np.array([0.5, 1.0, 2.0])
-    assert np.allclose(theory.spectral_limit(sig, 0.3, 1), sig / (sig ** 2 + 0.3), rtol=1e-15)
-    assert np.allclose(theory.spectral_limit(sig, 0.7, 2), np.maximum(0, (sig - 0.7) / sig ** 2), rtol=1e-15)
+    assert np.allclose(theory.spectral_limit(sig, 0.3, 1), sig / (sig**2 + 0.3), rtol=1e-15)
+    assert np.allclose(
+        theory.spectral_limit(sig, 0.7, 2), np.maximum(0, (sig - 0.7) / sig**2), rtol=1e-15
+    )
 
 
 @pytest.mark.parametrize("depth", [3, 4, 5, 8])
@@ -40,7 +43,11 @@ def test_collapse_thresholds(depth):
     assert theory.spectral_limit(sig, 1.0001 * cstar * scale, depth) == 0
     # between the thresholds: nonzero local minimizer, but zero is global
     mid = 0.5 * (cL + cstar) * scale
-    assert theory.spectral_limit(sig, mid, depth) == 0 < theory.spectral_limit(sig, mid, depth, "nonzero")
+    assert (
+        theory.spectral_limit(sig, mid, depth)
+        == 0
+        < theory.spectral_limit(sig, mid, depth, "nonzero")
+    )
 
 
 def test_known_threshold_values():
@@ -54,8 +61,11 @@ def test_known_threshold_values():
 def test_small_lambda_expansion_is_first_order(depth):
     sig = np.array([0.7, 1.2])
     for lam in (1e-2, 1e-3):
-        err = np.abs(theory.spectral_limit(sig, lam, depth) - theory.spectral_limit_expansion(sig, lam, depth))
-        assert np.all(err < 50 * lam ** 2)
+        err = np.abs(
+            theory.spectral_limit(sig, lam, depth)
+            - theory.spectral_limit_expansion(sig, lam, depth)
+        )
+        assert np.all(err < 50 * lam**2)
 
 
 def test_regularized_limit_is_aligned_and_annihilates_the_complement():

@@ -1,4 +1,5 @@
 """dlinv uses the CPUs it really has: affinity and cgroup CPU quota (v1 and v2)."""
+
 import os
 
 import numpy as np
@@ -74,5 +75,8 @@ def test_module_cap_at_import():
 
     assert 1 <= dlinv.BLAS_THREADS <= len(os.sched_getaffinity(0))
     if "DLINV_BLAS_THREADS" not in os.environ:
-        assert all(i["num_threads"] <= dlinv.BLAS_THREADS
-                   for i in threadpool_info() if i["user_api"] == "blas")
+        assert all(
+            i["num_threads"] <= dlinv.BLAS_THREADS
+            for i in threadpool_info()
+            if i["user_api"] == "blas"
+        )

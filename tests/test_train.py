@@ -1,5 +1,6 @@
 """Gradient descent: the fast loop against the reference gradients, Lemmas A and C along
 training, convergence to the closed forms, determinism and divergence handling."""
+
 import re
 
 import numpy as np
@@ -28,7 +29,9 @@ def test_lemma_a_frozen_first_layer_along_training(small):
     """W_1(t) P_perp = (1 - eta lam)^t W_1(0) P_perp to 1e-10 relative, at every recorded step."""
     P, D = small
     eta, lam = 0.05, 0.02
-    res = dlinv.train(P, D, lam=lam, eta=eta, steps=2000, depth=4, width=10, seed=4, record_every=100)
+    res = dlinv.train(
+        P, D, lam=lam, eta=eta, steps=2000, depth=4, width=10, seed=4, record_every=100
+    )
     h = res.history
     predicted = h["off_subspace_first"][0] * theory.frozen_factor(eta, lam, h.step)
     assert np.max(np.abs(h["off_subspace_first"] / predicted - 1)) < 1e-10
@@ -51,8 +54,9 @@ def test_lemma_c_exact_imbalance_recursion(small):
         for j in range(len(W) - 1):
             Dj = W[j + 1].T @ W[j + 1] - W[j] @ W[j].T
             Dj_new = new[j + 1].T @ new[j + 1] - new[j] @ new[j].T
-            pred = (1 - eta * lam) ** 2 * Dj + eta ** 2 * (
-                data_grads[j + 1].T @ data_grads[j + 1] - data_grads[j] @ data_grads[j].T)
+            pred = (1 - eta * lam) ** 2 * Dj + eta**2 * (
+                data_grads[j + 1].T @ data_grads[j + 1] - data_grads[j] @ data_grads[j].T
+            )
             assert rel(Dj_new, pred) < 1e-10
         W = new
 
@@ -75,8 +79,9 @@ def test_spectral_limit_matches_a_trained_depth_two_network(small_white):
     r = dlinv.train(P, D, lam=lam, eta=0.1, steps=8000, depth=2, width=10, seed=6, record_every=0)
     W_lam = theory.regularized_limit(P, lam, 2)
     assert np.max(np.abs(r.end_to_end - W_lam)) < 1e-3
-    sv = np.linalg.svd(r.end_to_end, compute_uv=False)[:P.s]
-    assert np.max(np.abs(sv - np.sort(theory.spectral_limit(P.singular_values, lam, 2))[::-1])) < 1e-3
+    sv = np.linalg.svd(r.end_to_end, compute_uv=False)[: P.s]
+    limit = np.sort(theory.spectral_limit(P.singular_values, lam, 2))[::-1]
+    assert np.max(np.abs(sv - limit)) < 1e-3
 
 
 def test_same_seed_same_bits(small):
@@ -111,27 +116,42 @@ def test_auto_step_size_is_stable_and_reported(small):
     assert r.history["loss"][-1] < r.history["loss"][0]
     # for one layer the estimate is the exact smoothness lambda_max(Syy) + lam
     W = (np.zeros((P.d, P.m)),)
-    assert abs(dlinv.suggest_step_size(W, D, 0.3) - 0.5 * theory.max_stable_step_single_layer(D, 0.3)) < 1e-12
+    half = 0.5 * theory.max_stable_step_single_layer(D, 0.3)
+    assert abs(dlinv.suggest_step_size(W, D, 0.3) - half) < 1e-12
 
 
 def test_history_contents(small):
     P, D = small
-    r = dlinv.train(P, D, lam=0.01, eta=0.05, steps=95, depth=3, width=6, seed=2, record_every=10,
-                    metrics=dlinv.ALL_METRICS)
+    r = dlinv.train(
+        P,
+        D,
+        lam=0.01,
+        eta=0.05,
+        steps=95,
+        depth=3,
+        width=6,
+        seed=2,
+        record_every=10,
+        metrics=dlinv.ALL_METRICS,
+    )
     assert list(r.history.step) == [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95]
     E = r.end_to_end
     assert abs(r.history["on_subspace"][-1] - np.linalg.norm(E @ P.AR - P.R)) < 1e-12
     assert abs(r.history["oracle_distance"][-1] - np.linalg.norm(E - P.oracle)) < 1e-12
     assert abs(r.history["loss"][-1] - dlinv.loss(r.weights, D, 0.01)) < 1e-12
-    assert abs(r.history["suffix_norm"][-1] - np.linalg.norm(r.weights[2] @ r.weights[1], 2)) < 1e-12
+    suffix = np.linalg.norm(r.weights[2] @ r.weights[1], 2)
+    assert abs(r.history["suffix_norm"][-1] - suffix) < 1e-12
     assert abs(r.history["imbalance"][-1] - max(dlinv.imbalances(r.weights))) < 1e-12
     with pytest.raises(KeyError, match="not recorded"):
-        dlinv.train(P, D, lam=0.0, eta=0.05, steps=1, depth=2, width=4, seed=0, metrics=("loss",)).history["fit"]
+        dlinv.train(
+            P, D, lam=0.0, eta=0.05, steps=1, depth=2, width=4, seed=0, metrics=("loss",)
+        ).history["fit"]
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 5])
 def test_smoothness_estimate_is_its_formula(small, depth):
-    """beta = sum_l ||W_{L:l+1}||_2^2 ||W_{l-1:1} Syy^{1/2}||_2^2 + lam (eq-step-estimate), term by term."""
+    """beta = sum_l ||W_{L:l+1}||_2^2 ||W_{l-1:1} Syy^{1/2}||_2^2 + lam (eq-step-estimate), term
+    by term."""
     P, D = small
     W = dlinv.init_weights(P.d, P.m, width=7, depth=depth, seed=4)
     ev, Q = np.linalg.eigh(D.Syy)

@@ -1,4 +1,5 @@
 """Bad input gets a clear ValueError naming the parameter; nothing silently broadcasts."""
+
 import numpy as np
 import pytest
 
@@ -24,10 +25,17 @@ def test_generator_and_numpy_ints_are_accepted_seeds():
     assert np.array_equal(a.A, b.A)
 
 
-@pytest.mark.parametrize("name,kw", [
-    ("width", dict(width=0, depth=3)), ("width", dict(width=-2, depth=3)), ("width", dict(width=2.5, depth=3)),
-    ("depth", dict(width=4, depth=0)), ("depth", dict(width=4, depth=-1)), ("depth", dict(width=4, depth=2.0)),
-])
+@pytest.mark.parametrize(
+    "name,kw",
+    [
+        ("width", dict(width=0, depth=3)),
+        ("width", dict(width=-2, depth=3)),
+        ("width", dict(width=2.5, depth=3)),
+        ("depth", dict(width=4, depth=0)),
+        ("depth", dict(width=4, depth=-1)),
+        ("depth", dict(width=4, depth=2.0)),
+    ],
+)
 def test_width_and_depth_must_be_positive_ints(name, kw):
     with pytest.raises(ValueError, match=name):
         dlinv.init_weights(10, 5, seed=0, **kw)
@@ -75,7 +83,9 @@ def test_bad_steps_and_record_every(prob):
     with pytest.raises(ValueError, match="record_every"):
         dlinv.train(P, D, lam=0.0, eta=0.1, steps=1, depth=2, width=3, seed=0, record_every=-5)
     with pytest.raises(ValueError, match="unknown metrics"):
-        dlinv.train(P, D, lam=0.0, eta=0.1, steps=1, depth=2, width=3, seed=0, metrics=("accuracy",))
+        dlinv.train(
+            P, D, lam=0.0, eta=0.1, steps=1, depth=2, width=3, seed=0, metrics=("accuracy",)
+        )
 
 
 def test_scheme_name_needs_depth_and_seed(prob):
@@ -104,9 +114,9 @@ def test_wrong_shapes_never_broadcast(prob):
     with pytest.raises(ValueError, match="NaN"):
         dlinv.train(P, D, lam=0.0, eta=0.1, steps=1, init=(np.full((10, 6), np.nan),))
     with pytest.raises(ValueError, match="W must have shape"):
-        metrics.on_subspace_error(np.zeros((6, 10)), P)     # transposed map
+        metrics.on_subspace_error(np.zeros((6, 10)), P)  # transposed map
     with pytest.raises(ValueError, match="W must have shape"):
-        metrics.on_subspace_error(np.zeros((10, 1)), P)     # would broadcast
+        metrics.on_subspace_error(np.zeros((10, 1)), P)  # would broadcast
     with pytest.raises(ValueError, match="Y must have shape"):
         dlinv.TrainingData(np.zeros((10, 5)), np.zeros((6, 4)))
     with pytest.raises(ValueError, match="R must have shape"):
@@ -114,8 +124,15 @@ def test_wrong_shapes_never_broadcast(prob):
     with pytest.raises(ValueError, match="orthonormal"):
         dlinv.InverseProblem(P.A, 2 * P.R)
     with pytest.raises(ValueError, match="problem has d=10"):
-        dlinv.train(P, dlinv.TrainingData(np.zeros((9, 5)), np.zeros((6, 5))), lam=0.0, eta=0.1, steps=1,
-                    depth=1, seed=0)
+        dlinv.train(
+            P,
+            dlinv.TrainingData(np.zeros((9, 5)), np.zeros((6, 5))),
+            lam=0.0,
+            eta=0.1,
+            steps=1,
+            depth=1,
+            seed=0,
+        )
 
 
 def test_theory_inputs():
@@ -126,5 +143,6 @@ def test_theory_inputs():
     with pytest.raises(ValueError, match="d > m \\+ 1"):
         theory.pinv_noise_amplification_gaussian(10, 9)
     with pytest.raises(ValueError, match="latent_cov"):
-        metrics.error_decomposition(np.zeros((10, 6)), dlinv.random_problem(10, 6, 2, seed=0), 0.1,
-                                    latent_cov=-np.eye(2))
+        metrics.error_decomposition(
+            np.zeros((10, 6)), dlinv.random_problem(10, 6, 2, seed=0), 0.1, latent_cov=-np.eye(2)
+        )

@@ -7,6 +7,7 @@ To stay fast, the training explorer runs here with a 10x smaller work budget tha
 trade-off explorer with 3 weight decays instead of 7, and the checks of numbers call ``compute``
 and ``readout`` without drawing. The real latency is measured by ``python -m dlinv.bench_widgets``.
 """
+
 import numpy as np
 import pytest
 
@@ -111,8 +112,18 @@ def test_warm_start_is_exact():
     r300 = cache.run(width=16, depth=3, lam=0.01, eta="auto", steps=300, seed=4)
     r700 = cache.run(width=16, depth=3, lam=0.01, eta="auto", steps=700, seed=4)
     assert cache.trained_steps == 700  # the second call continued from step 300
-    direct = dlinv.train(problem, data, lam=0.01, eta="auto", steps=700, depth=3, width=16, seed=4,
-                         record_every=0, metrics=())
+    direct = dlinv.train(
+        problem,
+        data,
+        lam=0.01,
+        eta="auto",
+        steps=700,
+        depth=3,
+        width=16,
+        seed=4,
+        record_every=0,
+        metrics=(),
+    )
     np.testing.assert_allclose(r700.end_to_end, direct.end_to_end, rtol=0, atol=1e-13)
     assert r700.eta == direct.eta and r300.eta == direct.eta and "auto" in r700.eta_note
     assert np.all(np.diff(r700.history.step) > 0) and r700.history.step[-1] == 700
@@ -155,7 +166,9 @@ def test_single_layer_frozen_law(explorers):
     d, _ = numbers(explorers["single-layer"], lam=0.05, eta_frac=0.5, steps=1000)
     h = d["result"].history
     pred = d["frozen0"] * dlinv.theory.frozen_factor(d["eta"], 0.05, h.step)
-    np.testing.assert_allclose(h["off_subspace"], pred, rtol=1e-9, atol=1e-13)  # rounding floor ~1e-14
+    np.testing.assert_allclose(
+        h["off_subspace"], pred, rtol=1e-9, atol=1e-13
+    )  # rounding floor ~1e-14
 
 
 def test_tradeoff_best_lambda_shrinks_with_budget(explorers):
@@ -175,11 +188,13 @@ def test_widget_builds_and_reacts(explorers, name):
     ex = explorers[name]
     box = ex.widget()
     kind = box.children[0]
-    assert "Live explorer" in kind.value and "kernel" in kind.value   # says which kind it is
+    assert "Live explorer" in kind.value and "kernel" in kind.value  # says which kind it is
     controls = [w for w in box.children[1].children]
     assert len(controls) == len(ex.CONTROLS)
     for w in controls:
-        if isinstance(w, (ipywidgets.SelectionSlider, ipywidgets.IntSlider, ipywidgets.FloatSlider)):
+        if isinstance(
+            w, (ipywidgets.SelectionSlider, ipywidgets.IntSlider, ipywidgets.FloatSlider)
+        ):
             assert w.continuous_update is False
     status, readout, image = box.children[2:5]
     first = readout.value
@@ -198,8 +213,12 @@ def test_static_fallbacks(explorers, name):
     import matplotlib.pyplot as plt
 
     ex = explorers[name]
-    knob, values = {"training": ("lam", [0.0, 0.03]), "tradeoff": ("steps", [100, 300]),
-                    "collapse": ("lam", [0.1, 0.4]), "single-layer": ("lam", [0.0, 0.1])}[name]
+    knob, values = {
+        "training": ("lam", [0.0, 0.03]),
+        "tradeoff": ("steps", [100, 300]),
+        "collapse": ("lam", [0.1, 0.4]),
+        "single-layer": ("lam", [0.0, 0.1]),
+    }[name]
     fig = ex.small_multiples([{knob: v} for v in values])
     assert len(fig.axes) == 2 * len(ex._axes_live)
     plt.close(fig)

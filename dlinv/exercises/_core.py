@@ -27,15 +27,25 @@ Example (a chapter's module, e.g. :mod:`dlinv.exercises.ch1`)::
                               contradicts="the oracle is exact on S (Lemma 1.4)",
                               hint="the oracle is R (A R)^+, not A^+")
 """
+
 from __future__ import annotations
 
 import functools
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["CheckFailed", "Feedback", "Mistake", "call", "check", "expect_close",
-           "expect_shape", "rng_for"]
+__all__ = [
+    "CheckFailed",
+    "Feedback",
+    "Mistake",
+    "call",
+    "check",
+    "expect_close",
+    "expect_shape",
+    "rng_for",
+]
 
 PASS, FAIL, TODO = "\u2713", "\u2717", "\u2026"  # check mark, ballot x, ellipsis
 
@@ -68,7 +78,7 @@ class Feedback:
         return None
 
     def __repr__(self) -> str:
-        state = "passed" if self.passed else ("not implemented" if not self.implemented else "failed")
+        state = "passed" if self.passed else "not implemented" if not self.implemented else "failed"
         return f"<{self.exercise}: {state}>"
 
 
@@ -99,23 +109,56 @@ def expect_shape(value, shape: tuple, meaning: str) -> np.ndarray:
     """Raise a :class:`Mistake` unless ``value`` is a finite array of the given shape."""
     arr = np.asarray(value)
     if arr.shape != tuple(shape):
-        raise Mistake(f"your function returned an array of shape {arr.shape}, expected {tuple(shape)}: "
-                      f"{meaning}", hint="check the order of the factors and any transposes")
+        raise Mistake(
+            f"your function returned an array of shape {arr.shape}, "
+            f"expected {tuple(shape)}: {meaning}",
+            hint="check the order of the factors and any transposes",
+        )
     if not np.all(np.isfinite(arr)):
-        raise Mistake("your function returned NaN or infinite entries",
-                      hint="look for a division by zero or a step that diverges")
+        raise Mistake(
+            "your function returned NaN or infinite entries",
+            hint="look for a division by zero or a step that diverges",
+        )
     return arr
 
 
-def expect_close(value, expected, *, rtol: float, what: str, contradicts: str = "",
-                 hint: str = "") -> None:
-    """Raise a :class:`Mistake` unless ``value`` equals ``expected`` to relative tolerance ``rtol``."""
+def expect_close(
+    value, expected, *, rtol: float, what: str, contradicts: str = "", hint: str = ""
+) -> None:
+    """Raise a :class:`Mistake` unless ``value`` equals ``expected`` to relative tolerance
+    ``rtol``."""
     value, expected = np.asarray(value, dtype=float), np.asarray(expected, dtype=float)
     scale = max(float(np.linalg.norm(expected)), 1e-300)
     err = float(np.linalg.norm(value - expected)) / scale
     if not err <= rtol:
-        raise Mistake(f"{what}: relative error {err:.2e} (tolerance {rtol:.0e})",
-                      contradicts=contradicts, hint=hint)
+        raise Mistake(
+            f"{what}: relative error {err:.2e} (tolerance {rtol:.0e})",
+            contradicts=contradicts,
+            hint=hint,
+        )
+
+
+WIDTH = 79  # a printed line the published page shows without scrolling
+
+
+def _wrap(lines: list[str]) -> list[str]:
+    """Lines of at most WIDTH characters (continuations indented like a feedback line)."""
+    out = []
+    for line in lines:
+        out += textwrap.wrap(
+            line, WIDTH, subsequent_indent="   ", break_long_words=False, break_on_hyphens=False
+        ) or [""]
+    return out
+
+
+def _header(mark: str, exercise: str, state: str) -> list[str]:
+    """``<mark> <exercise>: <state>`` wrapped, the state (e.g. "not implemented yet.") whole."""
+    lines = _wrap([f"{mark} {exercise}:"])
+    if len(lines[-1]) + 1 + len(state) <= WIDTH:
+        lines[-1] += " " + state
+    else:
+        lines.append("   " + state)
+    return lines
 
 
 def _show(lines: list[str]) -> None:
@@ -146,15 +189,19 @@ def check(exercise: str, *, verified: str):
     ``exercise`` names the exercise as the lab does ("Coding exercise 3.2: ..."); ``verified``
     says, in the chapter's terms, what a pass establishes.
     """
+
     def decorate(body):
         @functools.wraps(body)
         def run(*student_fns, **kwargs) -> Feedback:
             try:
                 body(*student_fns, **kwargs)
             except NotImplementedError:
-                lines = [f"{TODO} {exercise}: not implemented yet.",
-                         "   Replace `raise NotImplementedError` in the cell above with your code, "
-                         "run it, then run this check again."]
+                lines = _header(TODO, exercise, "not implemented yet.") + _wrap(
+                    [
+                        "   Replace `raise NotImplementedError` in the cell above with "
+                        "your code, run it, then run this check again."
+                    ]
+                )
                 _show(lines)
                 return Feedback(exercise, passed=False, implemented=False, lines=lines)
             except Mistake as m:
@@ -167,16 +214,19 @@ def check(exercise: str, *, verified: str):
                 _install_ipython_handler()
                 raise CheckFailed(f"{exercise}: not passed (see the feedback above)") from None
             except _StudentRaised as e:
-                lines = [f"{FAIL} {exercise}: your function raised "
-                         f"{type(e.exc).__name__}: {e.exc}",
-                         "   Hint: run it by hand on a small instance and compare shapes with the task."]
+                lines = [
+                    f"{FAIL} {exercise}: your function raised {type(e.exc).__name__}: {e.exc}",
+                    "   Hint: run it by hand on a small instance and compare shapes with the task.",
+                ]
                 _show(lines)
                 _install_ipython_handler()
                 raise CheckFailed(f"{exercise}: not passed (see the feedback above)") from None
-            lines = [f"{PASS} {exercise}: passed.", f"   Verified: {verified}"]
+            # the lines the published page shows: wrapped so that nothing scrolls sideways
+            lines = _header(PASS, exercise, "passed.") + _wrap([f"   Verified: {verified}"])
             _show(lines)
             return Feedback(exercise, passed=True, lines=lines)
 
         run.exercise = exercise
         return run
+
     return decorate

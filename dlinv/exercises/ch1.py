@@ -5,6 +5,7 @@ says, in the chapter's terms, what is wrong (see :mod:`dlinv.exercises._core`). 
 ``*_claims`` functions are the lab's checks of the chapter's headline claims, written as
 functions so that ``tests/test_headline_ch1.py`` can show that they fail on a wrong input.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,8 +36,10 @@ REF = {
 def _problems(seed: int):
     """Random Gaussian problems of several shapes, and the 3-d example of the chapter."""
     g = rng_for(seed)
-    out = [random_problem(d, m, s, seed=int(g.integers(1 << 31)))
-           for d, m, s in [(12, 7, 3), (30, 20, 1), (9, 8, 7), (40, 25, 5)]]
+    out = [
+        random_problem(d, m, s, seed=int(g.integers(1 << 31)))
+        for d, m, s in [(12, 7, 3), (30, 20, 1), (9, 8, 7), (40, 25, 5)]
+    ]
     A3 = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     out.append(InverseProblem(A3, np.ones((3, 1)) / np.sqrt(3.0)))
     return out
@@ -44,34 +47,48 @@ def _problems(seed: int):
 
 # ---- Coding exercise 1.1: the oracle map -----------------------------------------------------
 
-@check("Coding exercise 1.1: the oracle map",
-       verified="W A R = R and W P_perp = 0 on 5 problems (s = 1 to m - 1)")
+
+@check(
+    "Coding exercise 1.1: the oracle map",
+    verified="W A R = R and W P_perp = 0 on 5 problems (s = 1 to m - 1)",
+)
 def check_oracle_map(oracle_map):
     for P in _problems(11):
-        W = expect_shape(call(oracle_map, P.A.copy(), P.R.copy()), (P.d, P.m),
-                         "the map sends measurements (m) to signals (d), so it is d x m")
+        W = expect_shape(
+            call(oracle_map, P.A.copy(), P.R.copy()),
+            (P.d, P.m),
+            "the map sends measurements (m) to signals (d), so it is d x m",
+        )
         on = np.linalg.norm(W @ P.AR - P.R) / np.linalg.norm(P.R)
         if not on < 1e-8:
-            raise Mistake(f"W A R differs from R (relative error {on:.1e}, d={P.d}, m={P.m}, "
-                          f"s={P.s}): your map is not exact on S",
-                          contradicts=REF["thm-oracle-exact"] + ", part 1",
-                          hint="the oracle inverts A only on S: R (A R)^+, with the "
-                               "pseudo-inverse of the m x s matrix A R (np.linalg.pinv), "
-                               "not A^+ and not a transpose")
+            raise Mistake(
+                f"W A R differs from R (relative error {on:.1e}, d={P.d}, m={P.m}, "
+                f"s={P.s}): your map is not exact on S",
+                contradicts=REF["thm-oracle-exact"] + ", part 1",
+                hint="the oracle inverts A only on S: R (A R)^+, with the "
+                "pseudo-inverse of the m x s matrix A R (np.linalg.pinv), "
+                "not A^+ and not a transpose",
+            )
         off = np.linalg.norm(P.project_perp(W)) / max(np.linalg.norm(W), 1e-300)
         if not off < 1e-8:
-            raise Mistake(f"W P_perp is not zero (relative size {off:.1e}): your map responds "
-                          "to measurement directions orthogonal to A S",
-                          contradicts=REF["thm-oracle-exact"] + ", part 2",
-                          hint="build W from (A R)^+, whose rows lie in A S")
-        expect_close(W, P.oracle, rtol=1e-8, what="W differs from R (A R)^+",
-                     contradicts=REF["def-oracle"])
+            raise Mistake(
+                f"W P_perp is not zero (relative size {off:.1e}): your map responds "
+                "to measurement directions orthogonal to A S",
+                contradicts=REF["thm-oracle-exact"] + ", part 2",
+                hint="build W from (A R)^+, whose rows lie in A S",
+            )
+        expect_close(
+            W, P.oracle, rtol=1e-8, what="W differs from R (A R)^+", contradicts=REF["def-oracle"]
+        )
 
 
 # ---- Coding exercise 1.2: the error of the minimum-norm solution -----------------------------
 
-@check("Coding exercise 1.2: the minimum-norm error",
-       verified="x - A^+ A x = P_ker(A) x, in ker A, zero on range(A^T)")
+
+@check(
+    "Coding exercise 1.2: the minimum-norm error",
+    verified="x - A^+ A x = P_ker(A) x, in ker A, zero on range(A^T)",
+)
 def check_pinv_error(pinv_error):
     g = rng_for(12)
     for d, m, n in [(6, 4, 1), (20, 7, 5), (50, 49, 3)]:
@@ -79,34 +96,56 @@ def check_pinv_error(pinv_error):
         X = g.standard_normal((d, n))
         x = X[:, 0]
         P_ker = np.eye(d) - np.linalg.pinv(A) @ A
-        err = expect_shape(call(pinv_error, A.copy(), x.copy()), (d,),
-                           "one signal x of length d gives an error vector of length d")
+        err = expect_shape(
+            call(pinv_error, A.copy(), x.copy()),
+            (d,),
+            "one signal x of length d gives an error vector of length d",
+        )
         if not np.linalg.norm(A @ err) <= 1e-8 * np.linalg.norm(A) * np.linalg.norm(x):
-            raise Mistake("A (x - A^+ A x) is not zero: the error you return is not in ker A",
-                          contradicts=REF["thm-minnorm"] + ", part 3 (the error is P_ker(A) x)",
-                          hint="A^+ A x has the same measurement as x; return x minus the "
-                               "reconstruction, with A^+ = A^T (A A^T)^(-1)")
-        expect_close(err, P_ker @ x, rtol=1e-8,
-                     what="x - A^+ A x differs from the null-space component P_ker(A) x",
-                     contradicts=REF["thm-minnorm"] + ", part 3",
-                     hint="A^+ = A^T (A A^T)^(-1): the inverse is of the m x m matrix A A^T")
+            raise Mistake(
+                "A (x - A^+ A x) is not zero: the error you return is not in ker A",
+                contradicts=REF["thm-minnorm"] + ", part 3 (the error is P_ker(A) x)",
+                hint="A^+ A x has the same measurement as x; return x minus the "
+                "reconstruction, with A^+ = A^T (A A^T)^(-1)",
+            )
+        expect_close(
+            err,
+            P_ker @ x,
+            rtol=1e-8,
+            what="x - A^+ A x differs from the null-space component P_ker(A) x",
+            contradicts=REF["thm-minnorm"] + ", part 3",
+            hint="A^+ = A^T (A A^T)^(-1): the inverse is of the m x m matrix A A^T",
+        )
         row = A.T @ g.standard_normal(m)  # a signal in range(A^T): recovered exactly
         e_row = np.asarray(call(pinv_error, A.copy(), row))
         if not np.linalg.norm(e_row) <= 1e-8 * np.linalg.norm(row):
-            raise Mistake("a signal in range(A^T) is not recovered exactly",
-                          contradicts=REF["thm-minnorm"] + ", part 2",
-                          hint="A^+ A is the orthogonal projector onto range(A^T)")
-        E = expect_shape(call(pinv_error, A.copy(), X.copy()), (d, n),
-                         "a d x n block of signals (columns) gives a d x n block of errors")
-        expect_close(E, P_ker @ X, rtol=1e-8, what="on a block of signals (columns)",
-                     contradicts=REF["thm-minnorm"] + ", part 3",
-                     hint="write the formula with matrix products so it works on columns")
+            raise Mistake(
+                "a signal in range(A^T) is not recovered exactly",
+                contradicts=REF["thm-minnorm"] + ", part 2",
+                hint="A^+ A is the orthogonal projector onto range(A^T)",
+            )
+        E = expect_shape(
+            call(pinv_error, A.copy(), X.copy()),
+            (d, n),
+            "a d x n block of signals (columns) gives a d x n block of errors",
+        )
+        expect_close(
+            E,
+            P_ker @ X,
+            rtol=1e-8,
+            what="on a block of signals (columns)",
+            contradicts=REF["thm-minnorm"] + ", part 3",
+            hint="write the formula with matrix products so it works on columns",
+        )
 
 
 # ---- Coding exercise 1.3: the expected test error of a linear map ----------------------------
 
-@check("Coding exercise 1.3: the expected test error",
-       verified="oracle, pseudo-inverse and Monte Carlo at 3 noise levels")
+
+@check(
+    "Coding exercise 1.3: the expected test error",
+    verified="oracle, pseudo-inverse and Monte Carlo at 3 noise levels",
+)
 def check_expected_error(expected_error):
     g = rng_for(13)
     P = random_problem(15, 8, 3, seed=5)
@@ -114,27 +153,37 @@ def check_expected_error(expected_error):
     gain_pinv = float(np.trace(np.linalg.inv(P.A @ P.A.T)))
     sig_err_pinv = float(np.linalg.norm(P.R - P.pinv @ P.AR) ** 2)
     for sigma in (0.0, 0.3, 2.0):
-        val = float(np.asarray(call(expected_error, P.oracle.copy(), P.A.copy(), P.R.copy(),
-                                    sigma)))
+        val = float(
+            np.asarray(call(expected_error, P.oracle.copy(), P.A.copy(), P.R.copy(), sigma))
+        )
         if sigma == 0.0:
             if not abs(val) < 1e-10:
-                raise Mistake(f"the oracle at sigma = 0 has expected error {val:.3e}, not 0",
-                              contradicts=REF["thm-oracle-exact"],
-                              hint="the signal term ||(W A - I) R||_F^2 vanishes for an exact "
-                                   "map; the noise term is sigma^2 ||W||_F^2")
+                raise Mistake(
+                    f"the oracle at sigma = 0 has expected error {val:.3e}, not 0",
+                    contradicts=REF["thm-oracle-exact"],
+                    hint="the signal term ||(W A - I) R||_F^2 vanishes for an exact "
+                    "map; the noise term is sigma^2 ||W||_F^2",
+                )
             continue
-        expect_close(val, sigma**2 * np.sum(sig**-2.0), rtol=1e-8,
-                     what=f"oracle at sigma = {sigma}: expected sigma^2 sum_i sigma_i(AR)^-2",
-                     contradicts=REF["thm-noise-amplification"] + ", part 3",
-                     hint="the noise term is sigma^2 ||W||_F^2 (squared norm, squared sigma); "
-                          "the oracle has no signal error")
-        val = float(np.asarray(call(expected_error, P.pinv.copy(), P.A.copy(), P.R.copy(),
-                                    sigma)))
-        expect_close(val, sig_err_pinv + sigma**2 * gain_pinv, rtol=1e-8,
-                     what=f"pseudo-inverse at sigma = {sigma}: expected ||P_ker R||_F^2 + "
-                          "sigma^2 tr(AA^T)^-1",
-                     contradicts=REF["lem-ch1-test-error"],
-                     hint="the signal term is ||(W A - I) R||_F^2, which is not zero for A^+")
+        expect_close(
+            val,
+            sigma**2 * np.sum(sig**-2.0),
+            rtol=1e-8,
+            what=f"oracle at sigma = {sigma}: expected sigma^2 sum_i sigma_i(AR)^-2",
+            contradicts=REF["thm-noise-amplification"] + ", part 3",
+            hint="the noise term is sigma^2 ||W||_F^2 (squared norm, squared sigma); "
+            "the oracle has no signal error",
+        )
+        val = float(np.asarray(call(expected_error, P.pinv.copy(), P.A.copy(), P.R.copy(), sigma)))
+        expect_close(
+            val,
+            sig_err_pinv + sigma**2 * gain_pinv,
+            rtol=1e-8,
+            what=f"pseudo-inverse at sigma = {sigma}: expected ||P_ker R||_F^2 + "
+            "sigma^2 tr(AA^T)^-1",
+            contradicts=REF["lem-ch1-test-error"],
+            hint="the signal term is ||(W A - I) R||_F^2, which is not zero for A^+",
+        )
     # an arbitrary map against Monte Carlo (z ~ N(0, I_s), e ~ N(0, sigma^2 I_m))
     W = g.standard_normal((P.d, P.m)) / np.sqrt(P.m)
     sigma, n = 0.5, 200_000
@@ -145,13 +194,16 @@ def check_expected_error(expected_error):
     mc, se = sq.mean(), sq.std() / np.sqrt(n)
     val = float(np.asarray(call(expected_error, W.copy(), P.A.copy(), P.R.copy(), sigma)))
     if not abs(val - mc) < 5 * se:
-        raise Mistake(f"for a random W at sigma = {sigma} you return {val:.4f}, Monte Carlo "
-                      f"over {n} test signals gives {mc:.4f} +- {se:.4f}",
-                      contradicts=REF["lem-ch1-test-error"],
-                      hint="E||W y - x||^2 = ||(W A - I) R||_F^2 + sigma^2 ||W||_F^2")
+        raise Mistake(
+            f"for a random W at sigma = {sigma} you return {val:.4f}, Monte Carlo "
+            f"over {n} test signals gives {mc:.4f} +- {se:.4f}",
+            contradicts=REF["lem-ch1-test-error"],
+            hint="E||W y - x||^2 = ||(W A - I) R||_F^2 + sigma^2 ||W||_F^2",
+        )
 
 
 # ---- the lab's headline checks (tests/test_headline_ch1.py feeds them wrong inputs) ----------
+
 
 def oracle_claims(problem: InverseProblem, W, *, tol: float = 1e-12) -> dict:
     """Check that ``W`` has the properties of the oracle (Theorem ``thm-oracle-exact``): exact
@@ -172,9 +224,15 @@ def oracle_claims(problem: InverseProblem, W, *, tol: float = 1e-12) -> dict:
     return out
 
 
-def smallest_exact_claims(problem: InverseProblem, W_star, *, ps=(0.4, 2 / 3, 1.0, 2.0),
-                          scales=(1e-3, 1e-2, 1e-1, 1.0, 10.0), per_scale: int = 4,
-                          seed: int = 5) -> dict:
+def smallest_exact_claims(
+    problem: InverseProblem,
+    W_star,
+    *,
+    ps=(0.4, 2 / 3, 1.0, 2.0),
+    scales=(1e-3, 1e-2, 1e-1, 1.0, 10.0),
+    per_scale: int = 4,
+    seed: int = 5,
+) -> dict:
     """Check Theorem ``thm-oracle-min`` for the candidate ``W_star``: for random exact maps
     ``W = W_star + Theta P_perp`` (Theta Gaussian at several scales) the Gram identity holds,
     ``sigma_i(W) >= sigma_i(W_star)`` for every ``i``, and every Schatten-p cost is larger.
@@ -191,8 +249,9 @@ def smallest_exact_claims(problem: InverseProblem, W_star, *, ps=(0.4, 2 / 3, 1.
             Theta = scale * rng.standard_normal((d, m)) / np.sqrt(m)
             TP = problem.project_perp(Theta)
             W = W_star + TP
-            assert np.linalg.norm(W @ problem.AR - problem.R) < 1e-10 * (1 + scale), \
+            assert np.linalg.norm(W @ problem.AR - problem.R) < 1e-10 * (1 + scale), (
                 "W* + Theta P_perp is not exact on S"
+            )
             gram = np.linalg.norm(W @ W.T - W_star @ W_star.T - TP @ TP.T)
             assert gram < 1e-10 * (1 + scale**2), "W W^T != W* W*^T + Theta P_perp Theta^T"
             sv = np.linalg.svd(W, compute_uv=False)

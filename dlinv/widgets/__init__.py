@@ -52,6 +52,7 @@ cap cut a run short; one persistent figure per explorer is redrawn (no layout en
 runs single-threaded during an update (threadpoolctl, if installed), which on a shared 2-core
 machine is several times faster than two competing threads (``python -m dlinv.bench_widgets``).
 """
+
 from __future__ import annotations
 
 from ._base import (

@@ -1,5 +1,6 @@
 """The machinery every live explorer shares: controls, frames, the :class:`Explorer` base class
 (update, widget, static fallbacks), the single-thread BLAS context and the default problem."""
+
 from __future__ import annotations
 
 import contextlib
@@ -20,14 +21,18 @@ except ImportError:  # pragma: no cover - depends on the environment
 DEFAULT_DIMS = (60, 30, 3, 200)
 #: upper bound on the estimated work (floating-point operations) of one training update
 
-LIVE_NOTE = ("This page is static, so the sliders above do not respond here. The live version runs on "
-             "Binder or Colab (rocket button at the top of the page) or locally (see the README); "
-             "the figure below shows the same lesson for a few precomputed settings.")
+LIVE_NOTE = (
+    "This page is static, so the sliders above do not respond here. The live version runs on "
+    "Binder or Colab (rocket button at the top of the page) or locally (see the README); "
+    "the figure below shows the same lesson for a few precomputed settings."
+)
 #: the first line of every live explorer: what kind of explorer this is (the static explorers of
 #: ``dlinv.widgets.static`` say the same of themselves)
-LIVE_KIND_NOTE = ("Live explorer (ipywidgets): it computes at every slider move, so it needs a running kernel "
-                  "(Binder, Colab or a local JupyterLab; rocket button at the top of the page). On the "
-                  "published page its sliders do not respond.")
+LIVE_KIND_NOTE = (
+    "Live explorer (ipywidgets): it computes at every slider move, so it needs a running kernel "
+    "(Binder, Colab or a local JupyterLab; rocket button at the top of the page). On the "
+    "published page its sliders do not respond."
+)
 
 
 @contextlib.contextmanager
@@ -40,7 +45,6 @@ def blas_single_thread():
         yield
 
 
-
 # ---- controls ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Control:
@@ -49,8 +53,8 @@ class Control:
 
     description: str
     default: object
-    kind: str = "select"          # select | dropdown | toggle | int | float
-    options: tuple = ()           # for select / dropdown / toggle: values (labels from _fmt)
+    kind: str = "select"  # select | dropdown | toggle | int | float
+    options: tuple = ()  # for select / dropdown / toggle: values (labels from _fmt)
     lo: float = 0.0
     hi: float = 1.0
     step: float = 1.0
@@ -68,22 +72,52 @@ class Control:
         layout = W.Layout(width="98%", min_width="19em")
         labels = [(o if isinstance(o, str) else _fmt(o), o) for o in self.options]
         if self.kind == "select":
-            return W.SelectionSlider(options=labels, value=self.default, description=self.description,
-                                     continuous_update=False, style=style, layout=layout)
+            return W.SelectionSlider(
+                options=labels,
+                value=self.default,
+                description=self.description,
+                continuous_update=False,
+                style=style,
+                layout=layout,
+            )
         if self.kind == "dropdown":
-            return W.Dropdown(options=labels, value=self.default, description=self.description,
-                              style=style, layout=layout)
+            return W.Dropdown(
+                options=labels,
+                value=self.default,
+                description=self.description,
+                style=style,
+                layout=layout,
+            )
         if self.kind == "toggle":
-            return W.ToggleButtons(options=labels, value=self.default, description=self.description,
-                                   style={**style, "button_width": "6em"})
+            return W.ToggleButtons(
+                options=labels,
+                value=self.default,
+                description=self.description,
+                style={**style, "button_width": "6em"},
+            )
         if self.kind == "int":
-            return W.IntSlider(value=self.default, min=int(self.lo), max=int(self.hi), step=int(self.step),
-                               description=self.description, continuous_update=False, style=style,
-                               layout=layout)
+            return W.IntSlider(
+                value=self.default,
+                min=int(self.lo),
+                max=int(self.hi),
+                step=int(self.step),
+                description=self.description,
+                continuous_update=False,
+                style=style,
+                layout=layout,
+            )
         if self.kind == "float":
-            return W.FloatSlider(value=self.default, min=self.lo, max=self.hi, step=self.step,
-                                 description=self.description, continuous_update=False, style=style,
-                                 layout=layout, readout_format=".2f")
+            return W.FloatSlider(
+                value=self.default,
+                min=self.lo,
+                max=self.hi,
+                step=self.step,
+                description=self.description,
+                continuous_update=False,
+                style=style,
+                layout=layout,
+                readout_format=".2f",
+            )
         raise ValueError(f"unknown control kind {self.kind!r}")
 
 
@@ -127,7 +161,9 @@ class Explorer:
     def settings(self, **overrides) -> dict:
         unknown = set(overrides) - set(self.CONTROLS)
         if unknown:
-            raise ValueError(f"unknown settings {sorted(unknown)}; this explorer has {list(self.CONTROLS)}")
+            raise ValueError(
+                f"unknown settings {sorted(unknown)}; this explorer has {list(self.CONTROLS)}"
+            )
         return {**self.defaults, **overrides}
 
     def corners(self) -> list[dict]:
@@ -137,8 +173,12 @@ class Explorer:
         names = list(self.CONTROLS)
         ends = [self.CONTROLS[n].extremes() for n in names]
         out = [self.defaults]
-        for pick in ([0] * len(names), [1] * len(names), [i % 2 for i in range(len(names))],
-                     [1 - i % 2 for i in range(len(names))]):
+        for pick in (
+            [0] * len(names),
+            [1] * len(names),
+            [i % 2 for i in range(len(names))],
+            [1 - i % 2 for i in range(len(names))],
+        ):
             out.append(self.settings(**{n: e[p] for n, e, p in zip(names, ends, pick)}))
         out.append(self.settings(**self.worst))
         unique = []
@@ -162,8 +202,13 @@ class Explorer:
             with blas_single_thread():
                 data = self.compute(**s)
         except _Invalid as exc:
-            return Frame(png=exc.png, readout=str(exc), ok=False, seconds=time.perf_counter() - t0,
-                         data=exc.data)
+            return Frame(
+                png=exc.png,
+                readout=str(exc),
+                ok=False,
+                seconds=time.perf_counter() - t0,
+                data=exc.data,
+            )
         if self._fig is None:
             self._fig = _new_figure(*self.FIGSIZE)
             self._axes_live = self._axes(self._fig)
@@ -184,9 +229,20 @@ class Explorer:
             with blas_single_thread():
                 data = self.compute(**s)
         except _Invalid as exc:
-            return Frame(png=None, readout=str(exc), ok=False, seconds=time.perf_counter() - t0, data=exc.data)
-        return Frame(png=None, readout=self.readout(data), ok=data.get("ok", True),
-                     seconds=time.perf_counter() - t0, data=data)
+            return Frame(
+                png=None,
+                readout=str(exc),
+                ok=False,
+                seconds=time.perf_counter() - t0,
+                data=exc.data,
+            )
+        return Frame(
+            png=None,
+            readout=self.readout(data),
+            ok=data.get("ok", True),
+            seconds=time.perf_counter() - t0,
+            data=data,
+        )
 
     # -- the widget -------------------------------------------------------------------------------------
     def widget(self):
@@ -197,7 +253,9 @@ class Explorer:
         controls = {k: c.make() for k, c in self.CONTROLS.items()}
         status = W.HTML(value="")
         readout = W.HTML(value="", layout=W.Layout(width="100%"))
-        image = W.Image(format="png", layout=W.Layout(width="100%", max_width=f"{int(self.FIGSIZE[0] * DPI)}px"))
+        image = W.Image(
+            format="png", layout=W.Layout(width="100%", max_width=f"{int(self.FIGSIZE[0] * DPI)}px")
+        )
 
         def on_change(**settings):
             status.value = f"<i>{html.escape(self.BUSY)}</i>"
@@ -205,8 +263,10 @@ class Explorer:
                 frame = self.update(**settings)
             except Exception as exc:  # noqa: BLE001 - an explorer never shows a traceback
                 image.layout.display = "none"
-                readout.value = ("<b>Something went wrong</b> (please report it): "
-                                 f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}")
+                readout.value = (
+                    "<b>Something went wrong</b> (please report it): "
+                    f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}"
+                )
                 status.value = ""
                 return
             if frame.png is None:
@@ -215,15 +275,23 @@ class Explorer:
                 image.value = frame.png
                 image.layout.display = None
             prefix = "" if frame.ok else "<b>&#9888; Invalid combination.</b> "
-            readout.value = f"<span class='dlinv-readout'>{prefix}{html.escape(frame.readout)}</span>"
+            readout.value = (
+                f"<span class='dlinv-readout'>{prefix}{html.escape(frame.readout)}</span>"
+            )
             status.value = f"<span style='color:#666'>updated in {frame.seconds:.2f} s</span>"
 
         out = W.interactive_output(on_change, controls)
         boxes = list(controls.values())
-        grid = W.GridBox(boxes, layout=W.Layout(grid_template_columns="repeat(auto-fill, minmax(20em, 1fr))",
-                                                 width="100%"))
-        kind = W.HTML(value=f"<p class='dlinv-kind'><i>{html.escape(LIVE_KIND_NOTE)}</i></p>",
-                      layout=W.Layout(width="100%"))
+        grid = W.GridBox(
+            boxes,
+            layout=W.Layout(
+                grid_template_columns="repeat(auto-fill, minmax(20em, 1fr))", width="100%"
+            ),
+        )
+        kind = W.HTML(
+            value=f"<p class='dlinv-kind'><i>{html.escape(LIVE_KIND_NOTE)}</i></p>",
+            layout=W.Layout(width="100%"),
+        )
         box = W.VBox([kind, grid, status, readout, image, out])
         box.add_class("dlinv-explorer")
         return box
@@ -238,11 +306,19 @@ class Explorer:
         n = len(settings_list)
         height = self.ROW_HEIGHT * n
         fig = plt.figure(figsize=(self.FIGSIZE[0], height), dpi=DPI)
-        gs = fig.add_gridspec(n, 1, hspace=0.6, left=0.07, right=0.98, top=1 - 0.5 / height, bottom=0.55 / height)
+        gs = fig.add_gridspec(
+            n, 1, hspace=0.6, left=0.07, right=0.98, top=1 - 0.5 / height, bottom=0.55 / height
+        )
         for i, overrides in enumerate(settings_list):
             s = self.settings(**overrides)
-            label = labels[i] if labels else ", ".join(f"{k} = {_fmt(v) if not isinstance(v, str) else v}"
-                                                       for k, v in overrides.items())
+            label = (
+                labels[i]
+                if labels
+                else ", ".join(
+                    f"{k} = {_fmt(v) if not isinstance(v, str) else v}"
+                    for k, v in overrides.items()
+                )
+            )
             axes = self._axes(fig, gs[i])
             try:
                 with blas_single_thread():
@@ -250,11 +326,21 @@ class Explorer:
             except _Invalid as exc:
                 for ax in axes:
                     ax.set_axis_off()
-                axes[0].text(0, 0.5, f"{label}: {exc}", wrap=True, fontsize=9, transform=axes[0].transAxes)
+                axes[0].text(
+                    0, 0.5, f"{label}: {exc}", wrap=True, fontsize=9, transform=axes[0].transAxes
+                )
                 continue
             self.draw(data, axes, compact=i > 0)
-            axes[0].annotate(label, xy=(0, 1), xycoords="axes fraction", xytext=(0, 18),
-                             textcoords="offset points", fontsize=10, fontweight="bold", ha="left")
+            axes[0].annotate(
+                label,
+                xy=(0, 1),
+                xycoords="axes fraction",
+                xytext=(0, 18),
+                textcoords="offset points",
+                fontsize=10,
+                fontweight="bold",
+                ha="left",
+            )
         return fig
 
     def animate(self, knob: str, values, *, fps: float = 1.5, **fixed):
@@ -274,7 +360,9 @@ class Explorer:
         fig = _new_figure(*self.FIGSIZE)
         axes = self._axes(fig)
         desc = self.CONTROLS[knob].description
-        title = fig.text(0.005, 0.995, "", ha="left", va="top", fontsize=11, fontweight="bold", color="#a00")
+        title = fig.text(
+            0.005, 0.995, "", ha="left", va="top", fontsize=11, fontweight="bold", color="#a00"
+        )
         message = fig.text(0.05, 0.5, "", wrap=True)
 
         def draw(i):
@@ -293,7 +381,9 @@ class Explorer:
             title.set_text(f"{desc} = {v if isinstance(v, str) else _fmt(v)}")
             return []
 
-        anim = animation.FuncAnimation(fig, draw, frames=len(frames), interval=1000 / fps, blit=False)
+        anim = animation.FuncAnimation(
+            fig, draw, frames=len(frames), interval=1000 / fps, blit=False
+        )
         out = HTML(anim.to_jshtml(fps=fps, default_mode="once"))
         return out
 
@@ -320,7 +410,6 @@ class _Invalid(Exception):
         self.data = data or {}
 
 
-
 def default_problem(dims=DEFAULT_DIMS, *, seed: int = 0):
     """The explorers' problem (d, m, s) and whitened training data with N samples."""
     d, m, s, n = dims
@@ -331,7 +420,9 @@ def default_problem(dims=DEFAULT_DIMS, *, seed: int = 0):
 def _problem_or_default(problem, data):
     """``(problem, data)`` as given (checked), or the explorers' default problem if both are ``None``."""
     if (problem is None) != (data is None):
-        raise ValueError("pass both problem and data, or neither (then the default problem is used)")
+        raise ValueError(
+            "pass both problem and data, or neither (then the default problem is used)"
+        )
     if problem is None:
         return default_problem()
     check_problem_data(problem, data)

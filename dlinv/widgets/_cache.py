@@ -1,4 +1,5 @@
 """The cache of training runs of the explorers: keyed by settings, warm-started, LRU by bytes."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -21,8 +22,8 @@ class _Entry:
     eta: float | None = None
     note: str = ""
     history: History | None = None
-    checkpoints: dict = field(default_factory=dict)   # step -> weights
-    failure: tuple | None = None                      # (first failing step t0, message)
+    checkpoints: dict = field(default_factory=dict)  # step -> weights
+    failure: tuple | None = None  # (first failing step t0, message)
 
     @property
     def nbytes(self) -> int:
@@ -54,8 +55,16 @@ class RunCache:
     (the values of the steps slider): every run passes through them.
     """
 
-    def __init__(self, problem: InverseProblem, data: TrainingData, *, metrics=(), grid=(),
-                 max_bytes: float = CACHE_BYTES, records: int = 100):
+    def __init__(
+        self,
+        problem: InverseProblem,
+        data: TrainingData,
+        *,
+        metrics=(),
+        grid=(),
+        max_bytes: float = CACHE_BYTES,
+        records: int = 100,
+    ):
         self.problem, self.data = problem, data
         self.metrics = tuple(metrics)
         self.grid = tuple(sorted(grid))
@@ -77,7 +86,9 @@ class RunCache:
         """Chunk ends from ``t0`` to ``steps``: the grid values in between, then ``steps``."""
         return [g for g in self.grid if t0 < g < steps] + [steps]
 
-    def run(self, *, width, depth: int, lam: float, eta, steps: int, seed: int, metrics=None) -> TrainResult:
+    def run(
+        self, *, width, depth: int, lam: float, eta, steps: int, seed: int, metrics=None
+    ) -> TrainResult:
         metrics = self.metrics if metrics is None else tuple(metrics)
         key = (width if depth > 1 else None, depth, float(lam), eta, seed, metrics)
         entry = self._entries.get(key)
@@ -92,11 +103,20 @@ class RunCache:
             t0 = max(t for t in entry.checkpoints if t <= steps)
             for end in self.plan(t0, steps):
                 try:
-                    res = _train(self.problem, self.data, lam=lam, eta=eta if entry.eta is None else entry.eta,
-                                 steps=end - t0, init=entry.checkpoints[t0], record_every=self.record_every(end),
-                                 metrics=metrics)
+                    res = _train(
+                        self.problem,
+                        self.data,
+                        lam=lam,
+                        eta=eta if entry.eta is None else entry.eta,
+                        steps=end - t0,
+                        init=entry.checkpoints[t0],
+                        record_every=self.record_every(end),
+                        metrics=metrics,
+                    )
                 except FloatingPointError as exc:
-                    msg = str(exc) + (f" (counting from step {t0}, where this run was continued)" if t0 else "")
+                    msg = str(exc) + (
+                        f" (counting from step {t0}, where this run was continued)" if t0 else ""
+                    )
                     entry.failure = (t0, msg)
                     raise FloatingPointError(msg) from None
                 self.trained_steps += end - t0
@@ -107,11 +127,20 @@ class RunCache:
                 entry.checkpoints[end] = res.weights
                 t0 = end
             self._evict(keep=key)
-        hist = _truncate(entry.history, steps) if entry.history is not None else \
-            History(step=np.array([0]), values={k: np.array([]) for k in metrics})
-        return TrainResult(weights=entry.checkpoints[steps], initial_weights=entry.W0, history=hist,
-                           eta=entry.eta if entry.eta is not None else float("nan"), lam=float(lam), steps=steps,
-                           eta_note=entry.note)
+        hist = (
+            _truncate(entry.history, steps)
+            if entry.history is not None
+            else History(step=np.array([0]), values={k: np.array([]) for k in metrics})
+        )
+        return TrainResult(
+            weights=entry.checkpoints[steps],
+            initial_weights=entry.W0,
+            history=hist,
+            eta=entry.eta if entry.eta is not None else float("nan"),
+            lam=float(lam),
+            steps=steps,
+            eta_note=entry.note,
+        )
 
     def _evict(self, keep) -> None:
         total = sum(e.nbytes for e in self._entries.values())
@@ -129,8 +158,8 @@ def step_flops(d: int, m: int, width, depth: int) -> float:
     elementwise update), estimated from the layer shapes: the forward prefix products, ``G``, and
     per layer the back-propagated signal and the weight update."""
     shapes = layer_shapes(d, m, width if depth > 1 else None, depth)
-    flops = 2.0 * d * m * m                                  # G = E Syy - Sxy
+    flops = 2.0 * d * m * m  # G = E Syy - Sxy
     for out, inn in shapes[1:]:
-        flops += 3 * 2.0 * out * inn * m                     # prefix, W^T B, B prefix^T
-    flops += sum(4.0 * out * inn for out, inn in shapes)     # decay and subtract, read + write
+        flops += 3 * 2.0 * out * inn * m  # prefix, W^T B, B prefix^T
+    flops += sum(4.0 * out * inn for out, inn in shapes)  # decay and subtract, read + write
     return flops

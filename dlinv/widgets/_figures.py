@@ -1,5 +1,6 @@
 """The figure code the live explorers share: an unmanaged Agg figure, PNG encoding, rows of
 panels, and the compact rendering of a knob value used in titles and readouts."""
+
 from __future__ import annotations
 
 import io
@@ -11,6 +12,7 @@ from matplotlib.figure import Figure
 #: matplotlib resolution of the explorers' figures
 DPI = 80
 #: the one line that tells a reader of the static page where the sliders run
+
 
 def _new_figure(width: float, height: float) -> Figure:
     """A figure that pyplot does not manage (never auto-displayed by the inline backend)."""

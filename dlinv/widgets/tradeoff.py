@@ -1,4 +1,5 @@
 """The weight-decay trade-off explorer (Chapters 7 and 9): test error against lambda at a budget."""
+
 from __future__ import annotations
 
 import math
@@ -52,17 +53,25 @@ class TradeoffExplorer(Explorer):
         key = (depth, tuple(fine))
         if key not in self._limits:
             P = self.problem
-            dec = [metrics.error_decomposition(theory.regularized_limit(P, lam, depth, "nonzero"), P, 1.0)
-                   for lam in fine]
-            self._limits[key] = (np.array([x["bias"] for x in dec]),
-                                 np.array([x["on_noise"] + x["off_noise"] for x in dec]))
+            dec = [
+                metrics.error_decomposition(
+                    theory.regularized_limit(P, lam, depth, "nonzero"), P, 1.0
+                )
+                for lam in fine
+            ]
+            self._limits[key] = (
+                np.array([x["bias"] for x in dec]),
+                np.array([x["on_noise"] + x["off_noise"] for x in dec]),
+            )
         bias, noise_terms = self._limits[key]
-        return np.sqrt((bias + noise ** 2 * noise_terms) / self.problem.s)
+        return np.sqrt((bias + noise**2 * noise_terms) / self.problem.s)
 
     def eta_for(self, depth: int, seed: int) -> float:
         key = (depth, seed)
         if key not in self._eta:
-            W0 = init_weights(self.problem.d, self.problem.m, width=self.width, depth=depth, seed=seed)
+            W0 = init_weights(
+                self.problem.d, self.problem.m, width=self.width, depth=depth, seed=seed
+            )
             self._eta[key] = suggest_step_size(W0, self.data, 0.0)
         return self._eta[key]
 
@@ -70,8 +79,18 @@ class TradeoffExplorer(Explorer):
         P = self.problem
         try:
             eta = self.eta_for(depth, seed)
-            maps = {lam: self.cache.run(width=self.width, depth=depth, lam=lam, eta=eta, steps=int(steps),
-                                        seed=seed, metrics=()).end_to_end for lam in self.lams}
+            maps = {
+                lam: self.cache.run(
+                    width=self.width,
+                    depth=depth,
+                    lam=lam,
+                    eta=eta,
+                    steps=int(steps),
+                    seed=seed,
+                    metrics=(),
+                ).end_to_end
+                for lam in self.lams
+            }
         except (FloatingPointError, ValueError) as exc:
             raise _Invalid(f"{exc}.") from None
         dec = {lam: metrics.error_decomposition(E, P, noise) for lam, E in maps.items()}
@@ -79,10 +98,18 @@ class TradeoffExplorer(Explorer):
         fine = np.geomspace(min(x for x in self.lams if x > 0), max(self.lams), 60)
         limit = self._limit_error(depth, fine, noise)
         best = int(np.argmin(err))
-        return {"settings": {"steps": steps, "noise": noise, "depth": depth, "seed": seed}, "eta": eta,
-                "dec": dec, "err": err, "fine": fine, "limit": limit, "best": best,
-                "oracle": metrics.predicted_relative_error(P.oracle, P, noise),
-                "pinv": metrics.predicted_relative_error(P.pinv, P, noise), "ok": True}
+        return {
+            "settings": {"steps": steps, "noise": noise, "depth": depth, "seed": seed},
+            "eta": eta,
+            "dec": dec,
+            "err": err,
+            "fine": fine,
+            "limit": limit,
+            "best": best,
+            "oracle": metrics.predicted_relative_error(P.oracle, P, noise),
+            "pinv": metrics.predicted_relative_error(P.pinv, P, noise),
+            "ok": True,
+        }
 
     def _x(self, lams):
         """Positions on the log axis: lambda = 0 is drawn one grid step left of the smallest lambda."""
@@ -92,7 +119,10 @@ class TradeoffExplorer(Explorer):
 
     def _axes(self, fig, spec=None):
         if spec is None:
-            return [fig.add_axes((0.065, 0.13, 0.40, 0.74)), fig.add_axes((0.575, 0.13, 0.40, 0.74))]
+            return [
+                fig.add_axes((0.065, 0.13, 0.40, 0.74)),
+                fig.add_axes((0.575, 0.13, 0.40, 0.74)),
+            ]
         return _row_axes(fig, spec, (1, 1), wspace=0.25)
 
     def draw(self, data, axes, compact=False):
@@ -100,32 +130,63 @@ class TradeoffExplorer(Explorer):
         ax, ax2 = axes
         x, _zero = self._x(self.lams)
         c = "#2ca02c"
-        ax.plot(x, data["err"], "o-", color=c, lw=2, ms=6, label=f"trained for T = {st['steps']} steps")
-        ax.plot(data["fine"], data["limit"], "--", color=c, lw=1.5, label="closed-form limit $W_\\lambda$ ($T\\to\\infty$)")
+        ax.plot(
+            x, data["err"], "o-", color=c, lw=2, ms=6, label=f"trained for T = {st['steps']} steps"
+        )
+        ax.plot(
+            data["fine"],
+            data["limit"],
+            "--",
+            color=c,
+            lw=1.5,
+            label="closed-form limit $W_\\lambda$ ($T\\to\\infty$)",
+        )
         ax.axhline(data["oracle"], color="k", ls=":", lw=1.3, label="oracle $W^\\star$")
-        ax.plot(x[data["best"]], data["err"][data["best"]], "*", color="#d62728", ms=15, zorder=5,
-                label="best λ on the grid")
+        ax.plot(
+            x[data["best"]],
+            data["err"][data["best"]],
+            "*",
+            color="#d62728",
+            ms=15,
+            zorder=5,
+            label="best λ on the grid",
+        )
         ax.set_xscale("log")
         ticks = list(x)
-        ax.set_xticks(ticks, ["0"] + [_fmt(v) for v in self.lams[1:]] if self.lams[0] == 0 else [_fmt(v) for v in self.lams])
+        ax.set_xticks(
+            ticks,
+            ["0"] + [_fmt(v) for v in self.lams[1:]]
+            if self.lams[0] == 0
+            else [_fmt(v) for v in self.lams],
+        )
         ax.minorticks_off()
         ax.set_ylim(0, max(1.1 * float(np.max(data["err"])), 1.3 * data["oracle"], 0.05))
         ax.set_xlabel("weight decay $\\lambda$ (log scale; 0 at the left)")
         ax.set_ylabel("relative test error (RMS)")
-        ax.set_title(f"L = {st['depth']}, w = {self.width}, $\\eta$ = {data['eta']:.3g}, "
-                     f"$\\sigma$ = {st['noise']:.2f}", fontsize=10)
+        ax.set_title(
+            f"L = {st['depth']}, w = {self.width}, $\\eta$ = {data['eta']:.3g}, "
+            f"$\\sigma$ = {st['noise']:.2f}",
+            fontsize=10,
+        )
         ax.grid(True, alpha=0.3)
         if not compact:
             ax.legend(fontsize=7.5, loc="upper right")
         P = self.problem
-        for key, col, lab in (("bias", plots.COLORS["on_subspace"], "bias on $\\mathcal{S}$"),
-                              ("on_noise", plots.COLORS["off_subspace_first"], "noise inside $A\\mathcal{S}$"),
-                              ("off_noise", plots.COLORS["off_subspace"], "noise off $A\\mathcal{S}$")):
+        for key, col, lab in (
+            ("bias", plots.COLORS["on_subspace"], "bias on $\\mathcal{S}$"),
+            ("on_noise", plots.COLORS["off_subspace_first"], "noise inside $A\\mathcal{S}$"),
+            ("off_noise", plots.COLORS["off_subspace"], "noise off $A\\mathcal{S}$"),
+        ):
             y = np.array([data["dec"][lam][key] / P.s for lam in self.lams])
             ax2.plot(x, np.maximum(y, 1e-12), "o-", color=col, lw=1.8, ms=5, label=lab)
         ax2.set_xscale("log")
         ax2.set_yscale("log")
-        ax2.set_xticks(ticks, ["0"] + [_fmt(v) for v in self.lams[1:]] if self.lams[0] == 0 else [_fmt(v) for v in self.lams])
+        ax2.set_xticks(
+            ticks,
+            ["0"] + [_fmt(v) for v in self.lams[1:]]
+            if self.lams[0] == 0
+            else [_fmt(v) for v in self.lams],
+        )
         ax2.minorticks_off()
         ax2.set_ylim(1e-8, 10)
         ax2.set_xlabel("weight decay $\\lambda$ (log scale; 0 at the left)")
@@ -140,10 +201,16 @@ class TradeoffExplorer(Explorer):
         b = data["best"]
         lam_b = self.lams[b]
         i0 = self.lams.index(0.0) if 0.0 in self.lams else None
-        parts = [(f"budget T = {st['steps']} steps, L = {st['depth']}, w = {self.width}, η = {data['eta']:.3g} "
-                  f"(auto at λ = 0, the same for every λ), σ = {st['noise']:.2f}"),
-                 (f"best λ on the grid: {_fmt(lam_b)} (test error {data['err'][b]:.3g}, ηλT = "
-                  f"{data['eta'] * lam_b * st['steps']:.3g})")]
+        parts = [
+            (
+                f"budget T = {st['steps']} steps, L = {st['depth']}, w = {self.width}, η = {data['eta']:.3g} "
+                f"(auto at λ = 0, the same for every λ), σ = {st['noise']:.2f}"
+            ),
+            (
+                f"best λ on the grid: {_fmt(lam_b)} (test error {data['err'][b]:.3g}, ηλT = "
+                f"{data['eta'] * lam_b * st['steps']:.3g})"
+            ),
+        ]
         if i0 is not None:
             parts.append(f"λ = 0: {data['err'][i0]:.3g}")
         parts.append(f"oracle {data['oracle']:.3g}, pseudo-inverse {data['pinv']:.3g}")

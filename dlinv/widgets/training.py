@@ -1,4 +1,5 @@
 """The training explorer (Chapter 9): width, depth, weight decay, step size, noise, steps, seed."""
+
 from __future__ import annotations
 
 import math
@@ -50,13 +51,26 @@ class TrainingExplorer(Explorer):
     BUSY = "training..."
     FIGSIZE = (10.5, 7.2)
     ROW_HEIGHT = 3.6
-    worst: ClassVar[dict] = {"width": 800, "depth": 8, "steps": 10000, "lam": 3e-1, "eta": "auto", "noise": 1.0}
+    worst: ClassVar[dict] = {
+        "width": 800,
+        "depth": 8,
+        "steps": 10000,
+        "lam": 3e-1,
+        "eta": "auto",
+        "noise": 1.0,
+    }
 
     #: metrics recorded (plus ``suffix_norm`` for the phase-3 bound when it is cheap)
     RECORD = ("loss", "on_subspace", "off_subspace", "off_subspace_first")
 
-    def __init__(self, problem: InverseProblem | None = None, data: TrainingData | None = None, *,
-                 work_budget: float = WORK_BUDGET, test_seed: int = 12345):
+    def __init__(
+        self,
+        problem: InverseProblem | None = None,
+        data: TrainingData | None = None,
+        *,
+        work_budget: float = WORK_BUDGET,
+        test_seed: int = 12345,
+    ):
         super().__init__()
         self.problem, self.data = _problem_or_default(problem, data)
         self.work_budget = float(work_budget)
@@ -71,18 +85,31 @@ class TrainingExplorer(Explorer):
             return ("loss", "on_subspace", "off_subspace")
         d = self.problem.d
         suffix = 2.0 * d * width * width * (depth - 2) + 4.0 * d * d * width
-        records = sum((end - t0) // self.cache.record_every(end) for t0, end in zip((0,) + STEPS[:-1], STEPS))
-        return self.RECORD + (("suffix_norm",) if records * suffix <= 0.1 * self.work_budget else ())
+        records = sum(
+            (end - t0) // self.cache.record_every(end) for t0, end in zip((0,) + STEPS[:-1], STEPS)
+        )
+        return self.RECORD + (
+            ("suffix_norm",) if records * suffix <= 0.1 * self.work_budget else ()
+        )
 
     def step_cap(self, width, depth: int) -> int:
         """Largest number of steps whose estimated work fits the budget."""
-        return max(1, int(self.work_budget // step_flops(self.problem.d, self.problem.m, width, depth)))
+        return max(
+            1, int(self.work_budget // step_flops(self.problem.d, self.problem.m, width, depth))
+        )
 
     def run(self, *, width=64, depth=3, lam=3e-2, eta="auto", steps=2000, seed=0) -> TrainResult:
         """The (cached, warm-started) run at these settings, after the work cap."""
         steps = min(int(steps), self.step_cap(width, depth))
-        return self.cache.run(width=width, depth=depth, lam=lam, eta=eta, steps=steps, seed=seed,
-                              metrics=self.metrics_for(width, depth))
+        return self.cache.run(
+            width=width,
+            depth=depth,
+            lam=lam,
+            eta=eta,
+            steps=steps,
+            seed=seed,
+            metrics=self.metrics_for(width, depth),
+        )
 
     # -- update -----------------------------------------------------------------------------------------
     def compute(self, *, width, depth, lam, eta, noise, steps, seed) -> dict:
@@ -93,8 +120,10 @@ class TrainingExplorer(Explorer):
             cap = self.step_cap(width, depth)
             res = self.run(width=width, depth=depth, lam=lam, eta=eta, steps=steps, seed=seed)
         except FloatingPointError as exc:
-            raise _Invalid(f"{exc}. A step size is stable only below about 2/curvature, and the curvature "
-                           "grows with width and depth (Chapter 5): choose a smaller η or 'auto'.") from None
+            raise _Invalid(
+                f"{exc}. A step size is stable only below about 2/curvature, and the curvature "
+                "grows with width and depth (Chapter 5): choose a smaller η or 'auto'."
+            ) from None
         except ValueError as exc:
             raise _Invalid(f"{exc}.") from None
         E = res.end_to_end
@@ -102,15 +131,39 @@ class TrainingExplorer(Explorer):
         limit_w = theory.spectral_limit(sig, lam, depth, branch="nonzero")
         limit_bias = theory.on_subspace_bias(P, lam, depth, branch="nonzero")
         trained_name = "trained network"
-        sweep = metrics.noise_sweep({trained_name: E, "oracle": P.oracle, "pseudo-inverse": P.pinv}, P,
-                                    NOISE_LEVELS, n=400, seed=self.test_seed)
-        errors = {name: metrics.predicted_relative_error(W, P, noise)
-                  for name, W in ((trained_name, E), ("oracle", P.oracle), ("pseudo-inverse", P.pinv))}
-        return {"settings": {"width": width, "depth": depth, "lam": lam, "eta": eta, "noise": noise, "steps": steps, "seed": seed},
-                "result": res, "E": E, "cap": cap, "capped": res.steps < steps,
-                "limit_w": limit_w, "limit_bias": limit_bias, "sweep": sweep, "errors": errors,
-                "singular_values": np.linalg.svd(E, compute_uv=False),
-                "fit_time": fit_time(res.history, limit_bias), "ok": True}
+        sweep = metrics.noise_sweep(
+            {trained_name: E, "oracle": P.oracle, "pseudo-inverse": P.pinv},
+            P,
+            NOISE_LEVELS,
+            n=400,
+            seed=self.test_seed,
+        )
+        errors = {
+            name: metrics.predicted_relative_error(W, P, noise)
+            for name, W in ((trained_name, E), ("oracle", P.oracle), ("pseudo-inverse", P.pinv))
+        }
+        return {
+            "settings": {
+                "width": width,
+                "depth": depth,
+                "lam": lam,
+                "eta": eta,
+                "noise": noise,
+                "steps": steps,
+                "seed": seed,
+            },
+            "result": res,
+            "E": E,
+            "cap": cap,
+            "capped": res.steps < steps,
+            "limit_w": limit_w,
+            "limit_bias": limit_bias,
+            "sweep": sweep,
+            "errors": errors,
+            "singular_values": np.linalg.svd(E, compute_uv=False),
+            "fit_time": fit_time(res.history, limit_bias),
+            "ok": True,
+        }
 
     def _axes(self, fig, spec=None):
         if spec is None:
@@ -125,17 +178,27 @@ class TrainingExplorer(Explorer):
         P, res = self.problem, data["result"]
         st = data["settings"]
         ax_t, ax_s, ax_n = axes
-        names = ("on_subspace", "off_subspace", "off_subspace_first", "loss") if res.depth > 1 else \
-            ("on_subspace", "off_subspace", "loss")
+        names = (
+            ("on_subspace", "off_subspace", "off_subspace_first", "loss")
+            if res.depth > 1
+            else ("on_subspace", "off_subspace", "loss")
+        )
         plots.plot_training(res, P, ax=ax_t, metrics=names)
-        ax_t.set_title(ax_t.get_title() + f", w = {st['width'] if st['depth'] > 1 else '(none)'}, "
-                       f"{res.steps} steps", fontsize=10)
+        ax_t.set_title(
+            ax_t.get_title() + f", w = {st['width'] if st['depth'] > 1 else '(none)'}, "
+            f"{res.steps} steps",
+            fontsize=10,
+        )
         if data["fit_time"] is not None:
-            ax_t.axvline(data["fit_time"], color="0.4", ls=":", lw=1.2, label="end of phase 1 (fit)")
+            ax_t.axvline(
+                data["fit_time"], color="0.4", ls=":", lw=1.2, label="end of phase 1 (fit)"
+            )
         if compact:
             ax_t.get_legend().remove()
         elif getattr(ax_t, "dlinv_legend_outside", False):
-            ax_t.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.02), borderaxespad=0.0)
+            ax_t.legend(
+                fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.02), borderaxespad=0.0
+            )
         else:
             ax_t.legend(fontsize=6.5, loc="lower left")
 
@@ -146,10 +209,26 @@ class TrainingExplorer(Explorer):
         floor = 1e-6
         c = plots.COLORS["on_subspace"]
         ax_s.semilogy(idx, np.maximum(sv, floor), "o", color=c, ms=5, label="trained $W_{L:1}$")
-        ax_s.plot(idx[:s], np.sort(1.0 / P.singular_values)[::-1], "_", color="k", ms=16, mew=2.2,
-                  label="oracle $1/\\sigma_i$")
-        ax_s.plot(idx[:s], np.maximum(np.sort(data["limit_w"])[::-1], floor), "s", color=c, mfc="none",
-                  ms=10, mew=1.4, ls="none", label="closed-form limit $w_i$ (Ch. 4)")
+        ax_s.plot(
+            idx[:s],
+            np.sort(1.0 / P.singular_values)[::-1],
+            "_",
+            color="k",
+            ms=16,
+            mew=2.2,
+            label="oracle $1/\\sigma_i$",
+        )
+        ax_s.plot(
+            idx[:s],
+            np.maximum(np.sort(data["limit_w"])[::-1], floor),
+            "s",
+            color=c,
+            mfc="none",
+            ms=10,
+            mew=1.4,
+            ls="none",
+            label="closed-form limit $w_i$ (Ch. 4)",
+        )
         ax_s.axvspan(0.5, s + 0.5, color="#1f77b4", alpha=0.07, lw=0)
         ax_s.set_xlim(0.3, m + 0.7)
         ax_s.set_ylim(floor / 2, 30)
@@ -161,10 +240,22 @@ class TrainingExplorer(Explorer):
             ax_s.legend(fontsize=7.5, loc="upper right")
 
         # test error against noise
-        plots.plot_noise_sweep(data["sweep"], ax=ax_n, colors={"trained network": "#2ca02c",
-                                                               "pseudo-inverse": plots.COLORS["pinv"]})
-        ax_n.axvline(st["noise"], color="0.4", ls=":", lw=1.2, label=f"readout at $\\sigma$ = {st['noise']:.2f}")
-        top = max(np.max(data["sweep"].measured["trained network"]), np.max(data["sweep"].measured["oracle"]))
+        plots.plot_noise_sweep(
+            data["sweep"],
+            ax=ax_n,
+            colors={"trained network": "#2ca02c", "pseudo-inverse": plots.COLORS["pinv"]},
+        )
+        ax_n.axvline(
+            st["noise"],
+            color="0.4",
+            ls=":",
+            lw=1.2,
+            label=f"readout at $\\sigma$ = {st['noise']:.2f}",
+        )
+        top = max(
+            np.max(data["sweep"].measured["trained network"]),
+            np.max(data["sweep"].measured["oracle"]),
+        )
         ax_n.set_ylim(0, max(1.15 * top, 0.5))
         ax_n.set_title("test error under noise", fontsize=10)
         if compact:
@@ -177,29 +268,45 @@ class TrainingExplorer(Explorer):
         P = self.problem
         h = res.history
         parts = []
-        eta_txt = f"η = {res.eta:.3g}" + (" (auto: 1/smoothness at initialization)" if res.eta_note else "")
-        parts.append(f"w = {st['width']}, L = {st['depth']}, λ = {_fmt(st['lam'])}, {eta_txt}, {res.steps} steps")
+        eta_txt = f"η = {res.eta:.3g}" + (
+            " (auto: 1/smoothness at initialization)" if res.eta_note else ""
+        )
+        parts.append(
+            f"w = {st['width']}, L = {st['depth']}, λ = {_fmt(st['lam'])}, {eta_txt}, {res.steps} steps"
+        )
         ft = data["fit_time"]
-        parts.append("phase 1: on-subspace error within 0.01 of its limit after "
-                     + (f"≈ {ft} steps" if ft is not None else f"more than {res.steps} steps"))
-        parts.append(f"on-subspace error {h['on_subspace'][-1]:.3g} (closed-form limit {data['limit_bias']:.3g})")
+        parts.append(
+            "phase 1: on-subspace error within 0.01 of its limit after "
+            + (f"≈ {ft} steps" if ft is not None else f"more than {res.steps} steps")
+        )
+        parts.append(
+            f"on-subspace error {h['on_subspace'][-1]:.3g} (closed-form limit {data['limit_bias']:.3g})"
+        )
         parts.append(f"off-subspace norm {h['off_subspace'][0]:.3g} → {h['off_subspace'][-1]:.3g}")
         e = data["errors"]
-        parts.append(f"test error at σ = {st['noise']:.2f}: trained {e['trained network']:.3g}, "
-                     f"oracle {e['oracle']:.3g}, pseudo-inverse {e['pseudo-inverse']:.3g}")
+        parts.append(
+            f"test error at σ = {st['noise']:.2f}: trained {e['trained network']:.3g}, "
+            f"oracle {e['oracle']:.3g}, pseudo-inverse {e['pseudo-inverse']:.3g}"
+        )
         notes = []
         if data["capped"]:
-            notes.append(f"capped at {res.steps} of {st['steps']} steps: the explorer limits the work of one "
-                         f"update (steps × cost of a step at this width and depth); run dlinv.train in a cell "
-                         f"for the full run")
+            notes.append(
+                f"capped at {res.steps} of {st['steps']} steps: the explorer limits the work of one "
+                f"update (steps × cost of a step at this width and depth); run dlinv.train in a cell "
+                f"for the full run"
+            )
         if st["depth"] == 1:
             notes.append("at depth 1 the width plays no role (W_1 is d × m)")
         elif st["width"] < P.s:
-            notes.append(f"width {st['width']} < s = {P.s}: W_L:1 has rank ≤ {st['width']}, so "
-                         f"‖W AR − R‖_F ≥ √(s − w) = {math.sqrt(P.s - st['width']):.3g} for every weight "
-                         f"(Eckart–Young); no network this narrow reaches the oracle")
+            notes.append(
+                f"width {st['width']} < s = {P.s}: W_L:1 has rank ≤ {st['width']}, so "
+                f"‖W AR − R‖_F ≥ √(s − w) = {math.sqrt(P.s - st['width']):.3g} for every weight "
+                f"(Eckart–Young); no network this narrow reaches the oracle"
+            )
         dead = int(np.sum(data["limit_w"] == 0))
         if dead:
-            notes.append(f"λ is above the collapse threshold c_L σ_i^(2/L) of {dead} direction(s): the "
-                         f"closed-form limit drops them (Chapter 4)")
+            notes.append(
+                f"λ is above the collapse threshold c_L σ_i^(2/L) of {dead} direction(s): the "
+                f"closed-form limit drops them (Chapter 4)"
+            )
         return " | ".join(parts) + ("" if not notes else " | NOTE: " + "; ".join(notes))
