@@ -2,6 +2,9 @@
 
 Fixed here once, for every page, rather than page by page:
 
+* ``image-alt``: a figure pasted from a lab with ``{glue:any}`` (the key-idea figures of the theory
+  pages) gets its file name as alt text, since that directive has no ``:alt:`` option. Such an
+  image takes the text of the italic caption that follows it as its alt text.
 * ``summary-name``: pydata-sphinx-theme's navigation puts a chevron icon, marked decorative,
   alone in a ``<summary>``: a screen reader announces an unnamed control. Each such summary gets
   an ``aria-label`` naming the page whose sections it shows or hides.
@@ -12,7 +15,46 @@ checks/test_a11y.py.
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from bs4 import BeautifulSoup
+from docutils import nodes
+
+ALT_MAX = 300  # characters of a caption used as alt text
+
+
+def _bad_alt(image: nodes.image) -> bool:
+    alt = (image.get("alt") or "").strip()
+    uri = image.get("uri") or ""
+    return not alt or alt == uri or alt == PurePosixPath(uri).name
+
+
+def _caption_after(node: nodes.Node) -> str | None:
+    """The text of the italic paragraph that follows ``node`` or one of its ancestors."""
+    while node.parent is not None and not isinstance(node, nodes.section):
+        parent = node.parent
+        for sibling in parent.children[parent.index(node) + 1 :]:
+            if isinstance(sibling, (nodes.target, nodes.comment)):
+                continue
+            if (
+                isinstance(sibling, nodes.paragraph)
+                and sibling.children
+                and isinstance(sibling.children[0], nodes.emphasis)
+            ):
+                return sibling.astext()
+            break
+        node = parent
+    return None
+
+
+def alt_from_captions(app, doctree, docname):
+    for image in doctree.findall(nodes.image):
+        if not _bad_alt(image):
+            continue
+        caption = _caption_after(image)
+        if caption:
+            text = " ".join(caption.split())
+            image["alt"] = text if len(text) <= ALT_MAX else text[: ALT_MAX - 1] + "\u2026"
 
 
 def label_toc_toggles(html: str) -> str:
@@ -45,4 +87,5 @@ def on_page_context(app, pagename, templatename, context, doctree):
 def setup(app):
     # after the theme has put generate_toctree_html into the context (default priority 500)
     app.connect("html-page-context", on_page_context, priority=900)
+    app.connect("doctree-resolved", alt_from_captions)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
