@@ -58,7 +58,9 @@ def alt_from_captions(app, doctree, docname):
 
 
 def label_toc_toggles(html: str) -> str:
-    """Give every text-less ``<summary>`` of the navigation an accessible name."""
+    """Give every text-less ``<summary>`` of the navigation an accessible name (the theme may
+    return a BeautifulSoup object or a string: both are read as their HTML text)."""
+    html = str(html)
     if "<summary" not in html:
         return html
     soup = BeautifulSoup(html, "html.parser")
