@@ -4,7 +4,8 @@
    - the answer box of a numeric self-check question (jupyterquiz) gets the question as its label;
    - ipywidgets sliders (role="slider"), text boxes and dropdowns take the text of their widget
      label (the static snapshot of a live explorer on the published page);
-   - an ipywidgets image (the frozen figure of a live explorer) gets an alternative text. */
+   - an ipywidgets image (the frozen figure of a live explorer) gets an alternative text;
+   - a matplotlib animation player (to_jshtml) names its frame image and its frame slider. */
 (function () {
   "use strict";
   function text(el) { return el ? (el.textContent || "").replace(/\s+/g, " ").trim() : ""; }
@@ -32,9 +33,20 @@
           "(run the lab on Binder, Colab or locally to change it)");
       });
   }
+  function fixAnimations() {
+    document.querySelectorAll("img[id^='_anim_img']:not([alt])").forEach(function (img) {
+      var fig = img.closest(".cell_output, figure");
+      var cap = fig ? fig.parentElement.querySelector("figcaption") : null;
+      img.setAttribute("alt", "Animation frame" + (cap ? ": " + text(cap).slice(0, 200) : ""));
+    });
+    document.querySelectorAll("input[id^='_anim_slider']").forEach(function (el) {
+      name(el, "Animation frame");
+    });
+  }
   function start() {
+    fixAnimations();
     fix();
-    new MutationObserver(fix).observe(document.body, { childList: true, subtree: true });
+    new MutationObserver(function () { fix(); fixAnimations(); }).observe(document.body, { childList: true, subtree: true });
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);

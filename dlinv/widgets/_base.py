@@ -278,7 +278,7 @@ class Explorer:
             readout.value = (
                 f"<span class='dlinv-readout'>{prefix}{html.escape(frame.readout)}</span>"
             )
-            status.value = f"<span style='color:#666'>updated in {frame.seconds:.2f} s</span>"
+            status.value = f"<span style='color:#444'>updated in {frame.seconds:.2f} s</span>"
 
         out = W.interactive_output(on_change, controls)
         boxes = list(controls.values())
