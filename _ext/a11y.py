@@ -5,6 +5,10 @@ Fixed here once, for every page, rather than page by page:
 * ``image-alt``: a figure pasted from a lab with ``{glue:any}`` (the key-idea figures of the theory
   pages) gets its file name as alt text, since that directive has no ``:alt:`` option. Such an
   image takes the text of the italic caption that follows it as its alt text.
+* ``aria-required-children`` and ``aria-deprecated-role``: docutils writes the bibliography as a
+  ``role="list"`` whose entries have the deprecated role ``doc-biblioentry`` (so the list has no
+  list items, and its back-reference links sit directly in it). Both roles are dropped: the
+  entries are plain blocks, as a screen reader would read them anyway.
 * ``summary-name``: pydata-sphinx-theme's navigation puts a chevron icon, marked decorative,
   alone in a ``<summary>``: a screen reader announces an unnamed control. Each such summary gets
   an ``aria-label`` naming the page whose sections it shows or hides.
@@ -74,7 +78,15 @@ def label_toc_toggles(html: str) -> str:
     return str(soup)
 
 
+def drop_citation_roles(body: str) -> str:
+    return body.replace(
+        '<div role="list" class="citation-list">', '<div class="citation-list">'
+    ).replace(' role="doc-biblioentry"', "")
+
+
 def on_page_context(app, pagename, templatename, context, doctree):
+    if "body" in context and "citation-list" in context["body"]:
+        context["body"] = drop_citation_roles(context["body"])
     generate = context.get("generate_toctree_html")
     if generate is None or getattr(generate, "_dlinv_a11y", False):
         return
