@@ -10,7 +10,7 @@ A chapter's hours are the sum of
 * homework: HOURS_PER_HOMEWORK for each homework problem assigned (HOMEWORK_PER_WEEK a week).
 
 ``python scripts/study_time.py`` prints the table as Markdown; ``--write`` stores it in
-chapters/study-time.md, which the instructors page includes, and a test checks it is up to date.
+chapters/study-time.md, which the instructors page includes (the build writes it: _ext/study_time_page.py).
 The rates are stated assumptions, not measurements: change them here and the schedule follows.
 """
 

@@ -1,4 +1,5 @@
-"""The instructors' schedule is computed from the pages: chapters/study-time.md is up to date."""
+"""The instructors' schedule is computed from the pages (written at every build by
+_ext/study_time_page.py from scripts/study_time.py)."""
 
 import importlib.util
 from pathlib import Path
@@ -9,10 +10,10 @@ study_time = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(study_time)
 
 
-def test_schedule_is_up_to_date():
-    assert study_time.OUT.read_text(encoding="utf-8") == study_time.page(), (
-        "run: python scripts/study_time.py --write"
-    )
+def test_schedule_page_has_both_tables():
+    page = study_time.page()
+    assert "| Week |" in page and "| Chapter |" in page
+    assert "| 10 |" in page and "| 8 |" in page
 
 
 def test_ten_weeks_cover_every_chapter():
