@@ -119,6 +119,13 @@ class StaticExplorer:
         """The self-contained HTML block (with the Vega JavaScript if ``include_js``)."""
         return _render(self, include_js=include_js, uid=uid or f"dlinv-{self.name}")
 
+    def __repr__(self) -> str:
+        """The plain-text form (consoles, the PDF edition): a line, not the precomputed grid."""
+        return (
+            f"<static {self.title}: {len(self.rows)} precomputed settings; it responds on the "
+            f"book's web page>"
+        )
+
     def _repr_html_(self) -> str:
         global _BUNDLE_SHOWN
         import sys
