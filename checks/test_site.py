@@ -268,7 +268,8 @@ REQUIRE_FIGURES = os.environ.get("DLINV_REQUIRE_FIGURES", "").strip() == "1"
 CLIPPED = """() => {
   const article = document.querySelector('article.bd-article') || document.body;
   article.querySelectorAll('details').forEach(d => { d.open = true; });
-  const scrolls = e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1;
+  // a block of text that scrolls; tiny controls inside widgets (a few px of a checkbox) are not text
+  const scrolls = e => e.clientWidth > 40 && e.scrollWidth > e.clientWidth + 1;
   const where = e => { const s = e.closest('section[id]'); return s ? '#' + s.id : ''; };
   const longest = e => (e.textContent || '').split('\\n')
       .reduce((a, b) => (b.length > a.length ? b : a), '').trim().slice(0, 70);
