@@ -4,8 +4,8 @@
 _build/html) uses poppler's ``pdfinfo``, ``pdfimages`` and ``pdftotext`` and fails (exit 1) when
 
 * the PDF has fewer than MIN_PAGES pages;
-* it embeds fewer images than the HTML edition has figures and notebook images (every figure must
-  reach the PDF; the PDF may have more, e.g. images that are inline in the HTML);
+* it embeds fewer images than the HTML edition has numbered figures (every figure must reach the
+  PDF; widget snapshots and animation frames exist on the web pages only);
 * its text contains "??", LaTeX's mark of an unresolved reference or citation.
 """
 
@@ -41,6 +41,19 @@ class _ImageCounter(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "article" and self.depth:
             self.depth -= 1
+
+
+def html_figures(html_dir: Path) -> int:
+    """Numbered figures of the HTML edition (Sphinx's "Fig. N.M" caption numbers)."""
+    total = 0
+    for page in sorted(html_dir.rglob("*.html")):
+        rel = page.relative_to(html_dir).as_posix()
+        if rel.startswith(("_", "reports/", "genindex", "search")):
+            continue
+        total += page.read_text(encoding="utf-8", errors="replace").count(
+            '<span class="caption-number">Fig'
+        )
+    return total
 
 
 def html_images(html_dir: Path) -> int:
@@ -79,16 +92,19 @@ def main(argv: list[str]) -> int:
     pdf = Path(argv[1]) if len(argv) > 1 else ROOT / "_build" / "latex" / "dlinv-course.pdf"
     html = Path(argv[2]) if len(argv) > 2 else ROOT / "_build" / "html"
     problems = []
-    pages, images, figures = pdf_pages(pdf), pdf_images(pdf), html_images(html)
+    pages, images = pdf_pages(pdf), pdf_images(pdf)
+    figures, all_images = html_figures(html), html_images(html)
     print(
-        f"{pdf.name}: {pages} pages, {images} images; the HTML has {figures} content images; "
-        f"{pdf.stat().st_size / 2**20:.1f} MB"
+        f"{pdf.name}: {pages} pages, {images} images; the HTML has {figures} numbered figures "
+        f"({all_images} images in all, with widget snapshots and animation frames that only the "
+        f"web pages show); {pdf.stat().st_size / 2**20:.1f} MB"
     )
     if pages < MIN_PAGES:
         problems.append(f"only {pages} pages (expected at least {MIN_PAGES})")
     if images < figures:
         problems.append(
-            f"{images} images in the PDF but {figures} in the HTML: figures are missing"
+            f"{images} images in the PDF but {figures} numbered figures in the HTML: "
+            f"figures are missing"
         )
     bad = unresolved(pdf)
     if bad:
