@@ -12,6 +12,10 @@ Fixed here once, for every page, rather than page by page:
 * ``summary-name``: pydata-sphinx-theme's navigation puts a chevron icon, marked decorative,
   alone in a ``<summary>``: a screen reader announces an unnamed control. Each such summary gets
   an ``aria-label`` naming the page whose sections it shows or hides.
+* ``label-content-name-mismatch``: myst-nb's folded code cells (the labs' solutions, the Colab
+  cell) have a ``<summary aria-label="Toggle hidden content">`` around the visible prompt "Show
+  solution": a name that leaves out the visible text (WCAG 2.5.3). The label is dropped, so the
+  summary is named by the prompt a sighted reader sees.
 
 The check that every page has no serious or critical violation, in light and dark mode, is
 checks/test_a11y.py.
@@ -84,9 +88,15 @@ def drop_citation_roles(body: str) -> str:
     ).replace(' role="doc-biblioentry"', "")
 
 
+def name_folded_cells(body: str) -> str:
+    return body.replace('<summary aria-label="Toggle hidden content">', "<summary>")
+
+
 def on_page_context(app, pagename, templatename, context, doctree):
     if "body" in context and "citation-list" in context["body"]:
         context["body"] = drop_citation_roles(context["body"])
+    if "body" in context:
+        context["body"] = name_folded_cells(context["body"])
     generate = context.get("generate_toctree_html")
     if generate is None or getattr(generate, "_dlinv_a11y", False):
         return
