@@ -35,12 +35,18 @@ TEST_ARGS = [
     "pytest",
     "tests",
     "chapters",
+    # one worker per CPU this process may use (pytest-xdist); a notebook's cells share a kernel,
+    # so each file stays on one worker
+    "--dist",
+    "loadfile",
     "--nbval-lax",
     "--nbval-current-env",
     "--nbval-sanitize-with",
     "nbval_sanitize.cfg",
 ]
 BOOK_ARGS = ["build", ".", "-W", "-n", "--keep-going"]
+#: jupyter-book's own command line, with Sphinx reading (executing) the pages in parallel
+JB_PARALLEL = "scripts/jupyter_book_parallel.py"
 #: the Python sources kept in ruff's format (the labs are linted, not reformatted)
 FORMATTED = ["dlinv", "tests", "checks", "scripts", "_ext", "tasks.py"]
 
@@ -116,6 +122,18 @@ def venv() -> None:
     STAMP.write_text(requirements_hash())
 
 
+def cpus() -> int:
+    """The CPUs this process may really use (affinity and cgroup quota), from dlinv."""
+    out = subprocess.run(
+        [str(PY), "-c", "from dlinv._threads import available_cpus; print(available_cpus())"],
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+    )
+    return int(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip().isdigit() else 1
+
+
 def assets(required: bool = True) -> bool:
     """Fetch MathJax and the widget JS into _offline/ with npm; optional for the book."""
     if ASSETS_MARKER.exists():
@@ -141,7 +159,7 @@ def book() -> None:
     # it is emptied too and every notebook runs against the current dlinv
     shutil.rmtree(ROOT / "_build", ignore_errors=True)
     t = time.time()
-    rc = run([BIN / "jupyter-book", *BOOK_ARGS])
+    rc = run([PY, JB_PARALLEL, *BOOK_ARGS])
     if rc != 0:
         for log in sorted((ROOT / "_build" / "html" / "reports").rglob("*.err.log")):
             print(f"===== notebook execution report: {log}\n{log.read_text()}")
@@ -153,7 +171,7 @@ def pdf() -> None:
     """The PDF edition through LaTeX (xelatex), checked, and linked from the site. Run it after
     ``book``: it reuses the notebooks that build executed (the execution cache)."""
     venv()
-    rc = run([BIN / "jupyter-book", "build", ".", "--builder", "pdflatex"])
+    rc = run([PY, JB_PARALLEL, "build", ".", "--builder", "pdflatex"])
     if rc != 0:
         log = ROOT / "_build" / "latex" / "dlinv-course.log"
         if log.exists():
@@ -174,7 +192,7 @@ def pdf() -> None:
 def test() -> None:
     """Every test: dlinv's unit tests and every notebook (nbval), then ruff."""
     venv()
-    rc = run([PY, *TEST_ARGS])
+    rc = run([PY, *TEST_ARGS, "-n", str(cpus())])
     if rc == 5:
         say("pytest collected NO tests (exit 5)")
     if rc != 0:

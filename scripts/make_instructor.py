@@ -196,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     seeded = [] if args.no_seed else seed_cache(book, build / "jupyter_execute", cache)
     print(f"reusing {len(seeded)} notebook(s) executed by the public build")
     cmd = [
-        shutil.which("jupyter-book") or "jupyter-book",
+        sys.executable,
+        str(book / "scripts" / "jupyter_book_parallel.py"),
         "build",
         str(book),
         "--toc",
