@@ -13,8 +13,10 @@ generic floor and Z = X/Y (below 0.25 means at least 4x faster than any implemen
 generic algorithm). ``--peers`` also times JAX ``jit(grad)`` and PyTorch autograd loops (on the
 second moments and on the samples) when those are installed. ``--contended`` times a lab-like
 workload alone, next to a competing busy process, inside a cgroup with a 1-CPU quota (skipped
-with a message when no cgroup can be made) and single-threaded. This is a benchmark, not a
-test: numbers depend on the machine and its load.
+with a message when no cgroup can be made) and single-threaded. ``--labs`` runs every lab
+(``chapters/*/lab.ipynb`` under the current directory) alone and then next to a competing busy
+process, and prints each lab's two times and their ratio (target: at most 2). This is a
+benchmark, not a test: numbers depend on the machine and its load.
 """
 
 from __future__ import annotations
@@ -247,6 +249,41 @@ def contended(repeats: int = 3) -> None:
             pass
 
 
+def run_lab(path: Path) -> float:
+    """Seconds to execute one lab notebook in a fresh kernel (in its own folder, like the book)."""
+    import nbclient
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(
+        nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    t0 = time.perf_counter()
+    client.execute()
+    return time.perf_counter() - t0
+
+
+def labs(root: Path = Path("chapters")) -> None:
+    """Every lab alone, then next to one busy process: the shared-CPU case of Binder."""
+    paths = sorted(root.glob("*/lab.ipynb"))
+    if not paths:
+        raise SystemExit(f"--labs: no */lab.ipynb under {root.resolve()}; run it from the book")
+    alone = {p: run_lab(p) for p in paths}
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        busy = {p: run_lab(p) for p in paths}
+    finally:
+        hog.kill()
+        hog.wait()
+    print(f"{'lab':32s} {'alone':>8s} {'contended':>10s} {'ratio':>6s}  (target <= 2)")
+    for p in paths:
+        print(f"{p.parent.name:32s} {alone[p]:7.1f}s {busy[p]:9.1f}s {busy[p] / alone[p]:6.2f}")
+    ta, tb = sum(alone.values()), sum(busy.values())
+    print(f"{'all labs':32s} {ta:7.1f}s {tb:9.1f}s {tb / ta:6.2f}")
+    worst = max(paths, key=lambda p: busy[p] / alone[p])
+    print(f"worst ratio: {worst.parent.name} {busy[worst] / alone[worst]:.2f}")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--d", type=int, default=200)
@@ -267,7 +304,15 @@ def main(argv=None) -> None:
         action="store_true",
         help="time a lab-like workload alone, contended and in a 1-CPU cgroup",
     )
+    ap.add_argument(
+        "--labs",
+        action="store_true",
+        help="run every lab alone and next to a busy process (from the book's folder)",
+    )
     args = ap.parse_args(argv)
+    if args.labs:
+        labs()
+        return
     if args.contended:
         contended()
 
