@@ -87,6 +87,27 @@ def browser(site):
         b.close()
 
 
+@pytest.fixture(scope="session")
+def chromium(request):
+    """A browser for the checks that need no built book (the static explorers' standalone page,
+    the live lab in JupyterLab): the session's ``browser`` when the book is built, else one of
+    its own. One Playwright per session: a second ``sync_playwright()`` in the same thread fails
+    ("Sync API inside the asyncio loop")."""
+    if (HTML / "index.html").is_file():
+        yield request.getfixturevalue("browser")
+        return
+    if not CHROMIUM.exists():
+        pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the playwright package is not installed (pip install -r requirements.txt)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
 @dataclass
 class Tab:
     """A browser page plus everything that went wrong while it loaded."""

@@ -30,20 +30,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import CHROMIUM
 
 BOOK = Path(__file__).resolve().parents[1]
 LAB = BOOK / "chapters" / "09-explorer" / "lab.ipynb"
 SCREENSHOTS = BOOK / "_build" / "screenshots"
-CHROMIUM = Path(os.environ.get("DLINV_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 SERVER_START_TIMEOUT = 90  # s
 RUN_ALL_TIMEOUT = 180  # s, the lab itself runs in about 20 s
 REACT_TIMEOUT = 30  # s, for one slider change (the target is 1 s)
@@ -210,7 +201,9 @@ STATE = """() => {
 
 ERRORS = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-OutputArea-output'))
   .filter(o => o.getAttribute('data-mime-type') === 'application/vnd.jupyter.error'
-               || /Traceback|Error:/.test(o.textContent))
+               || (['text/plain', 'application/vnd.jupyter.stdout',
+                    'application/vnd.jupyter.stderr'].includes(o.getAttribute('data-mime-type'))
+                   && /Traceback|Error:/.test(o.textContent)))
   .map(o => o.textContent.slice(0, 2000))"""
 PROMPTS = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt'))
   .map(p => p.textContent.trim())"""
@@ -241,64 +234,61 @@ def _diagnose(page, what: str):
     )
 
 
-def test_live_explorer(jupyterlab_server):
-    from playwright.sync_api import sync_playwright
-
+def test_live_explorer(jupyterlab_server, chromium):
     srv = jupyterlab_server
     url = f"http://127.0.0.1:{srv['port']}/lab/tree/lab.ipynb?token={srv['token']}"
     js_errors = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.on("pageerror", lambda err: js_errors.append(str(err)))
+        page.goto(url)
+        page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell")
+        _accept_kernel_dialog(page)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+        _accept_kernel_dialog(page)
+
+        # Run > Run All Cells, as a reader would
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        t0 = time.monotonic()
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(60_000)
-            page.on("pageerror", lambda err: js_errors.append(str(err)))
-            page.goto(url)
-            page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell")
-            _accept_kernel_dialog(page)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-            _accept_kernel_dialog(page)
-
-            # Run > Run All Cells, as a reader would
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-            t0 = time.monotonic()
-            try:
-                page.wait_for_function(
-                    f"() => ({ALL_RAN})() || ({ERRORS})().length > 0",
-                    timeout=RUN_ALL_TIMEOUT * 1000,
-                    polling=500,
-                )
-            except Exception:
-                _diagnose(page, "run all cells did not finish")
-            ran = time.monotonic() - t0
-            if page.evaluate(ERRORS):
-                _diagnose(page, "a cell of the lab raised an error in JupyterLab")
             page.wait_for_function(
-                f"() => {{ const s = ({STATE})(); return s && s.readout && s.src; }}"
+                f"() => ({ALL_RAN})() || ({ERRORS})().length > 0",
+                timeout=RUN_ALL_TIMEOUT * 1000,
+                polling=500,
             )
-            before = page.evaluate(STATE)
-            assert "w = 64" in before["readout"], before["readout"]
+        except Exception:
+            _diagnose(page, "run all cells did not finish")
+        ran = time.monotonic() - t0
+        if page.evaluate(ERRORS):
+            _diagnose(page, "a cell of the lab raised an error in JupyterLab")
+        page.wait_for_function(
+            f"() => {{ const s = ({STATE})(); return s && s.readout && s.src; }}"
+        )
+        before = page.evaluate(STATE)
+        assert "w = 64" in before["readout"], before["readout"]
 
-            # keyboard on the width slider's handle: one step right (64 -> 128)
-            explorer = page.locator(".dlinv-explorer").first
-            explorer.scroll_into_view_if_needed()
-            handle = explorer.locator(".widget-slider .noUi-handle").first
-            handle.focus()
-            page.keyboard.press("ArrowRight")
-            t1 = time.monotonic()
-            page.wait_for_function(
-                f"(old) => {{ const s = ({STATE})(); return s && s.readout !== old.readout "
-                f"&& s.src !== old.src; }}",
-                arg=before,
-                timeout=REACT_TIMEOUT * 1000,
-            )
-            reacted = time.monotonic() - t1
-            after = page.evaluate(STATE)
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            explorer.screenshot(path=str(SCREENSHOTS / "live-lab-explorer.png"))
-        finally:
-            browser.close()
+        # keyboard on the width slider's handle: one step right (64 -> 128)
+        explorer = page.locator(".dlinv-explorer").first
+        explorer.scroll_into_view_if_needed()
+        handle = explorer.locator(".widget-slider .noUi-handle").first
+        handle.focus()
+        page.keyboard.press("ArrowRight")
+        t1 = time.monotonic()
+        page.wait_for_function(
+            f"(old) => {{ const s = ({STATE})(); return s && s.readout !== old.readout "
+            f"&& s.src !== old.src; }}",
+            arg=before,
+            timeout=REACT_TIMEOUT * 1000,
+        )
+        reacted = time.monotonic() - t1
+        after = page.evaluate(STATE)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        explorer.screenshot(path=str(SCREENSHOTS / "live-lab-explorer.png"))
+    finally:
+        context.close()
     assert "w = 128" in after["readout"], after["readout"]
     assert "Invalid" not in after["readout"] and "went wrong" not in after["readout"]
     assert [e for e in js_errors if "ResizeObserver" not in e] == [], js_errors

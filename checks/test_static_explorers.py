@@ -299,26 +299,6 @@ def standalone_page(tmp_path_factory):
     return page
 
 
-@pytest.fixture(scope="module")
-def chromium(request):
-    """conftest's browser when the book is built (one playwright per session), else our own."""
-    from conftest import CHROMIUM, CHROMIUM_ARGS
-
-    if (HTML / "index.html").is_file():
-        yield request.getfixturevalue("browser")
-        return
-    if not CHROMIUM.exists():
-        pytest.skip(f"no browser at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the playwright package is not installed")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def offline_tab(chromium):
     context = chromium.new_context(viewport={"width": 1280, "height": 1000}, offline=True)
