@@ -12,6 +12,7 @@ skip is turned into a failure, so CI cannot pass by checking nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -73,8 +74,9 @@ def site() -> Path:
     return HTML
 
 
-@pytest.fixture(scope="session")
-def browser(site):
+@contextlib.contextmanager
+def launched_chromium():
+    """Playwright's Chromium (the system's, headless), or a skip saying what to install."""
     if not CHROMIUM.exists():
         pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)")
     try:
@@ -83,8 +85,16 @@ def browser(site):
         pytest.skip("the playwright package is not installed (pip install -r requirements.txt)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="session")
+def browser(site):
+    with launched_chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="session")
@@ -96,16 +106,8 @@ def chromium(request):
     if (HTML / "index.html").is_file():
         yield request.getfixturevalue("browser")
         return
-    if not CHROMIUM.exists():
-        pytest.skip(f"no browser at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the playwright package is not installed (pip install -r requirements.txt)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium() as b:
         yield b
-        b.close()
 
 
 @dataclass

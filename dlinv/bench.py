@@ -249,7 +249,7 @@ def contended(repeats: int = 3) -> None:
             pass
 
 
-def run_lab(path: Path) -> float:
+def _run_lab(path: Path) -> float:
     """Seconds to execute one lab notebook in a fresh kernel (in its own folder, like the book)."""
     import nbclient
     import nbformat
@@ -263,15 +263,15 @@ def run_lab(path: Path) -> float:
     return time.perf_counter() - t0
 
 
-def labs(root: Path = Path("chapters")) -> None:
+def _run_labs(root: Path = Path("chapters")) -> None:
     """Every lab alone, then next to one busy process: the shared-CPU case of Binder."""
     paths = sorted(root.glob("*/lab.ipynb"))
     if not paths:
         raise SystemExit(f"--labs: no */lab.ipynb under {root.resolve()}; run it from the book")
-    alone = {p: run_lab(p) for p in paths}
+    alone = {p: _run_lab(p) for p in paths}
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
-        busy = {p: run_lab(p) for p in paths}
+        busy = {p: _run_lab(p) for p in paths}
     finally:
         hog.kill()
         hog.wait()
@@ -311,7 +311,7 @@ def main(argv=None) -> None:
     )
     args = ap.parse_args(argv)
     if args.labs:
-        labs()
+        _run_labs()
         return
     if args.contended:
         contended()
