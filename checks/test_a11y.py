@@ -76,5 +76,7 @@ def test_zz_print_summary(capsys):
     """Not a check: the violations of every impact, per rule and mode (shown with -s or -v)."""
     with capsys.disabled():
         print("\naxe-core summary (rule, impact, mode: elements)")
+        if not SUMMARY:
+            print("  no violation of any impact, on any page, in either mode")
         for (rule, impact, mode), n in sorted(SUMMARY.items()):
             print(f"  {rule:32s} {impact:9s} {mode:5s} {n}")

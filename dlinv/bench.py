@@ -264,17 +264,22 @@ def _run_lab(path: Path) -> float:
 
 
 def _run_labs(root: Path = Path("chapters")) -> None:
-    """Every lab alone, then next to one busy process: the shared-CPU case of Binder."""
+    """Every lab alone, then next to one busy process: the shared-CPU case of Binder. A first,
+    discarded run warms the caches (kernel start, imports, fonts); each lab then runs alone and
+    contended back to back, so that drift in the machine's load affects both alike."""
     paths = sorted(root.glob("*/lab.ipynb"))
     if not paths:
         raise SystemExit(f"--labs: no */lab.ipynb under {root.resolve()}; run it from the book")
-    alone = {p: _run_lab(p) for p in paths}
-    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        busy = {p: _run_lab(p) for p in paths}
-    finally:
-        hog.kill()
-        hog.wait()
+    _run_lab(paths[0])  # warm-up, not counted
+    alone, busy = {}, {}
+    for p in paths:
+        alone[p] = _run_lab(p)
+        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            busy[p] = _run_lab(p)
+        finally:
+            hog.kill()
+            hog.wait()
     print(f"{'lab':32s} {'alone':>8s} {'contended':>10s} {'ratio':>6s}  (target <= 2)")
     for p in paths:
         print(f"{p.parent.name:32s} {alone[p]:7.1f}s {busy[p]:9.1f}s {busy[p] / alone[p]:6.2f}")
