@@ -11,9 +11,9 @@ Every chapter may have ``chapters/NN-*/problem-solutions.md`` (the full solution
 2. writes ``_build/_config_instructor.yml``: ``_config.yml`` with the title marked
    "(instructor edition)" and notebooks executed in jupyter-cache mode, with the cache in
    ``_build/instructor/.jupyter_cache``;
-3. seeds that cache with the notebooks the public build (``make book``) already executed
-   (``_build/jupyter_execute/**/*.ipynb``): a notebook whose code is unchanged since is not
-   executed again; without a public build, or after a change, it is executed as usual;
+3. starts that cache as a copy of the public build's (``_build/.jupyter_cache``, from
+   ``make book``): a notebook whose code is unchanged since is not executed again; without a
+   public build, or after a change, it is executed as usual;
 4. runs ``jupyter-book build . --toc ... --config ... --path-output _build/instructor -W -n
    --keep-going``. The site is ``_build/instructor/_build/html``.
 
@@ -34,7 +34,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = "problem-solutions"
-GLUE_PREFIX = "application/papermill.record/"  # myst_nb.ext.glue.GLUE_PREFIX
 SOURCE_SUFFIXES = (".md", ".ipynb")
 
 
@@ -109,67 +108,20 @@ def write_config(book: Path, out: Path, cache: Path) -> None:
     )
 
 
-def restore_glue(executed: Path) -> Path:
-    """The executed notebook with its glue outputs put back (the notebook myst-nb writes lacks
-    some of them, e.g. those of ``glue(..., display=False)``; all are in ``<name>.glue.json``):
-    they go, hidden, to the last code cell, where myst-nb's glue scan finds them."""
-    import json
+def seed_cache(public_cache: Path, cache_dir: Path) -> list[str]:
+    """A copy of the public build's execution cache (jupyter-cache) as the instructor build's.
 
-    import nbformat
-
-    glue_file = executed.with_name(executed.stem + ".glue.json")
-    if not glue_file.is_file():
-        return executed
-    glue = json.loads(glue_file.read_text(encoding="utf-8"))
-    nb = nbformat.read(executed, as_version=4)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    if not code:
-        return executed
-    present = {
-        o.get("metadata", {}).get("scrapbook", {}).get("name")
-        for c in code
-        for o in c.get("outputs", [])
-    }
-    for key, out in glue.items():
-        if key in present:
-            continue
-        # re-added hidden (as glue(..., display=False) stores it): the key is found again,
-        # nothing new is displayed on the lab page
-        out = nbformat.from_dict(out)
-        out["metadata"]["scrapbook"]["mime_prefix"] = GLUE_PREFIX
-        out["data"] = {GLUE_PREFIX + k: v for k, v in out["data"].items()}
-        code[-1].outputs.append(out)
-    target = executed.with_name(executed.stem + ".with-glue.ipynb")
-    nbformat.write(nb, target)
-    return target
-
-
-def seed_cache(book: Path, executed: Path, cache_dir: Path) -> list[str]:
-    """Cache the public build's executed notebooks under their sources' paths."""
-    if not executed.is_dir():
+    jupyter-cache keys an executed notebook by its code, so a lab whose code has not changed
+    since ``make book`` is found there with all its outputs (figures, glue) and is not executed
+    again; a changed one is executed as usual. The notebooks myst-nb writes to
+    ``_build/jupyter_execute`` cannot serve: in cache mode it writes them without outputs."""
+    if not (public_cache / "global.db").is_file():
         return []
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    shutil.copytree(public_cache, cache_dir)
     from jupyter_cache import get_cache
 
-    cache = get_cache(cache_dir)
-    seeded = []
-    for nb in sorted(executed.rglob("*.ipynb")):
-        if nb.name.endswith(".with-glue.ipynb"):
-            continue
-        source = book / nb.relative_to(executed)
-        if not source.is_file():  # a MyST Markdown notebook (e.g. intro.md)
-            source = source.with_suffix(".md")
-        if not source.is_file() or nb.stat().st_mtime < source.stat().st_mtime:
-            continue  # no source, or the source changed after the public build executed it
-        try:
-            with_glue = restore_glue(nb)
-            cache.cache_notebook_file(
-                with_glue, uri=str(source), check_validity=False, overwrite=True
-            )
-        except Exception as err:  # noqa: BLE001 - a notebook that cannot be cached is executed
-            print(f"make_instructor: not reused ({err}): {nb}", file=sys.stderr)
-            continue
-        seeded.append(str(source.relative_to(book)))
-    return seeded
+    return sorted(str(r.uri) for r in get_cache(cache_dir).list_cache_records())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     write_config(book, config, cache)
     if args.no_seed and cache.exists():
         shutil.rmtree(cache)
-    seeded = [] if args.no_seed else seed_cache(book, build / "jupyter_execute", cache)
+    seeded = [] if args.no_seed else seed_cache(build / ".jupyter_cache", cache)
     print(f"reusing {len(seeded)} notebook(s) executed by the public build")
     cmd = [
         sys.executable,
@@ -214,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     rc = subprocess.call(cmd, cwd=book, env=os.environ.copy())
     if rc != 0 and seeded:
-        # e.g. a glue key that the reused notebooks lost: build again, executing everything
+        # e.g. a cache entry that no longer matches: build again, executing everything
         print(
             "make_instructor: the build with reused notebooks failed; building again with "
             "every notebook executed",
